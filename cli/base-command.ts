@@ -1,0 +1,26 @@
+import { Command, Flags, Errors } from '@oclif/core';
+import { RlinkError, errorMessage } from '../core/errors';
+
+/**
+ * Every rlink command: `--json` for scripts, `--log-level`, and failures as one line naming the cause
+ * (`rlink run: app jobs/x.ts failed to build: …`) with a non-zero exit code.
+ */
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true;
+  static override baseFlags = {
+    'log-level': Flags.string({ description: 'Log level of the logs written to stderr.', options: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'warn', helpGroup: 'GLOBAL' }),
+  };
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    const command = `rlink ${this.id ?? ''}`.trim();
+    const exit = err instanceof RlinkError ? 1 : err.oclif?.exit ?? err.exitCode ?? 1;
+    let message = errorMessage(err);
+    if (err instanceof Errors.CLIError && /Nonexistent flag|Unexpected argument|Missing required/.test(message)) message = message.replace(/\s*See more help with --help.*/s, '');
+    if (this.jsonEnabled()) {
+      process.stdout.write(`${JSON.stringify({ error: { code: err instanceof RlinkError ? err.code : 'RLINK_CLI', message } })}\n`);
+    } else {
+      process.stderr.write(`${command}: ${message}\n`);
+    }
+    this.exit(exit);
+  }
+}

@@ -1,0 +1,223 @@
+import type { StreamExecutionEnvironment, OperatorOptions } from './environment';
+import type { Partitioning, StreamEdge, NodeKind, StreamNode } from '../graph/stream-graph';
+import type { StreamOperator } from '../runtime/operator';
+import type { KeySpec } from '../runtime/keys';
+import type { Sink } from './connector';
+import type { WatermarkStrategy } from '../time/watermark-strategy';
+import type { WindowAssigner } from '../windows/assigners';
+import { OutputTag } from './output-tag';
+import { MapOperator, type MapFunction } from '../runtime/operators/map';
+import { FilterOperator, type FilterFunction } from '../runtime/operators/filter';
+import { FlatMapOperator, type FlatMapFunction } from '../runtime/operators/flat-map';
+import { ProcessOperator, type ProcessFunction } from '../runtime/operators/process';
+import { TimestampsOperator } from '../runtime/operators/timestamps';
+import { KeyedProcessOperator, type KeyedProcessFunction } from '../runtime/operators/keyed-process';
+import { KeyedReduceOperator, type ReduceFunction } from '../runtime/operators/keyed-reduce';
+import { WindowOperator } from '../runtime/operators/window';
+import { SinkOperator } from '../runtime/operators/sink';
+import { compileAggregate, type AggregateSpec } from '../aggregates/composite';
+import { toMillis, type Duration } from '../time/duration';
+import { RlinkError } from '../errors';
+
+/** One upstream of a stream: a node's main output, or one of its side outputs. */
+export interface StreamHandle { node: string; sideOutput?: string }
+
+function describeFn(fn: unknown): string {
+  return typeof fn === 'function' && fn.name ? fn.name : 'fn';
+}
+
+/**
+ * A stream of records of type T. Every transformation adds a node to the environment's stream graph
+ * and returns the stream of its output.
+ */
+export class DataStream<T = any> {
+  constructor(
+    /** @internal */ readonly env: StreamExecutionEnvironment,
+    /** @internal */ readonly handles: readonly StreamHandle[],
+  ) {}
+
+  /** @internal Adds an operator fed by this stream (forward edges when parallelism matches, else rebalance). */
+  protected addOperator(kind: NodeKind, name: string, opts: OperatorOptions, description: Record<string, unknown>,
+    createOperator: () => StreamOperator, partitioning?: { kind: 'hash'; key: KeySpec }, sideOutputs?: string[]): StreamNode {
+    const parallelism = opts.parallelism ?? (partitioning ? this.env.defaultParallelism : this.env.parallelismOf(this.handles));
+    const inputs: StreamEdge[] = this.handles.map((h) => {
+      const upstream = this.env.graph.node(h.node);
+      const p: Partitioning = partitioning ? 'hash' : upstream.parallelism === parallelism ? 'forward' : 'rebalance';
+      const e: StreamEdge = { source: h.node, partitioning: p };
+      if (h.sideOutput !== undefined) e.sideOutput = h.sideOutput;
+      if (partitioning) e.key = partitioning.key;
+      return e;
+    });
+    return this.env.addNode({ kind, name: opts.name ?? name, uid: opts.uid, parallelism, inputs, description, createOperator, sideOutputs });
+  }
+
+  /** @internal */
+  protected next<O>(node: StreamNode): SingleOutputStream<O> {
+    return new SingleOutputStream<O>(this.env, [{ node: node.id }]);
+  }
+
+  map<O>(fn: MapFunction<T, O>, opts: OperatorOptions = {}): SingleOutputStream<O> {
+    return this.next(this.addOperator('map', 'Map', opts, { fn: describeFn(fn) }, () => new MapOperator(fn)));
+  }
+
+  filter(fn: FilterFunction<T>, opts: OperatorOptions = {}): SingleOutputStream<T> {
+    return this.next(this.addOperator('filter', 'Filter', opts, { fn: describeFn(fn) }, () => new FilterOperator(fn)));
+  }
+
+  flatMap<O>(fn: FlatMapFunction<T, O>, opts: OperatorOptions = {}): SingleOutputStream<O> {
+    return this.next(this.addOperator('flatMap', 'FlatMap', opts, { fn: describeFn(fn) }, () => new FlatMapOperator(fn)));
+  }
+
+  process<O>(fn: ProcessFunction<T, O>, opts: OperatorOptions = {}): SingleOutputStream<O> {
+    return this.next(this.addOperator('process', 'Process', opts, {}, () => new ProcessOperator(fn)));
+  }
+
+  /** Timestamps and watermarks made mid-stream, per subtask. */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>, opts: OperatorOptions = {}): SingleOutputStream<T> {
+    return this.next(this.addOperator('timestamps', 'Timestamps/Watermarks', opts, { watermarks: strategy.describe() }, () => new TimestampsOperator(strategy)));
+  }
+
+  /** Partitions by key: a field name, several field names, or a function of the record. */
+  keyBy(key: string | string[] | ((value: T) => unknown)): KeyedStream<T> {
+    let spec: KeySpec;
+    if (typeof key === 'function') spec = { kind: 'fn', fn: key };
+    else if (typeof key === 'string') spec = { kind: 'field', fields: [key] };
+    else if (Array.isArray(key) && key.length > 0 && key.every((k) => typeof k === 'string')) spec = { kind: 'field', fields: key };
+    else throw new RlinkError('RLINK_GRAPH', 'keyBy takes a field name, an array of field names, or a function');
+    return new KeyedStream<T>(this.env, this.handles, spec);
+  }
+
+  /** Merges streams of the same type into one. */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    return new DataStream<T>(this.env, [...this.handles, ...others.flatMap((o) => o.handles)]);
+  }
+
+  sinkTo(sink: Sink<T>, opts: OperatorOptions = {}): DataStreamSink {
+    if (!sink || typeof sink.createWriter !== 'function') throw new RlinkError('RLINK_GRAPH', 'sinkTo needs a sink (e.g. sinks.file({...}), sinks.print())');
+    const o = { ...opts };
+    if (o.parallelism === undefined && sink.maxParallelism !== undefined) o.parallelism = Math.min(sink.maxParallelism, this.env.parallelismOf(this.handles));
+    const node = this.addOperator('sink', `Sink: ${sink.kind}`, o, { sink: sink.describe() }, () => new SinkOperator(sink));
+    if (sink.maxParallelism !== undefined) node.maxParallelism = sink.maxParallelism;
+    return new DataStreamSink(this.env, node.id);
+  }
+}
+
+/** The output of one operator: it can be named, given a uid and a parallelism after the fact, and has side outputs. */
+export class SingleOutputStream<T = any> extends DataStream<T> {
+  private get nodeId(): string { return this.handles[0]!.node; }
+
+  /** A stable operator id, so savepoints still match after the job changes. */
+  uid(uid: string): this {
+    this.env.renameNode(this.nodeId, uid);
+    (this.handles as StreamHandle[])[0] = { node: uid };
+    return this;
+  }
+
+  name(name: string): this { this.env.graph.node(this.nodeId).name = name; return this; }
+
+  setParallelism(parallelism: number): this {
+    const node = this.env.graph.node(this.nodeId);
+    node.parallelism = parallelism;
+    for (const e of node.inputs) {
+      if (e.partitioning === 'forward' || e.partitioning === 'rebalance') {
+        e.partitioning = this.env.graph.node(e.source).parallelism === parallelism ? 'forward' : 'rebalance';
+      }
+    }
+    return this;
+  }
+
+  getSideOutput<X = any>(tag: OutputTag<X>): DataStream<X> {
+    return new DataStream<X>(this.env, [{ node: this.nodeId, sideOutput: tag.id }]);
+  }
+}
+
+export class DataStreamSink {
+  constructor(private readonly env: StreamExecutionEnvironment, private id: string) {}
+  uid(uid: string): this { this.env.renameNode(this.id, uid); this.id = uid; return this; }
+  name(name: string): this { this.env.graph.node(this.id).name = name; return this; }
+}
+
+export class KeyedStream<T = any> extends DataStream<T> {
+  constructor(env: StreamExecutionEnvironment, handles: readonly StreamHandle[], /** @internal */ readonly key: KeySpec) {
+    super(env, handles);
+  }
+
+  private get keyDescription(): unknown { return this.key.kind === 'fn' ? 'fn' : this.key.fields; }
+
+  override process<O>(fn: KeyedProcessFunction<T, O> | ProcessFunction<T, O>, opts: OperatorOptions = {}): SingleOutputStream<O> {
+    const kpf: KeyedProcessFunction<T, O> = typeof fn === 'function'
+      ? { processElement: (v, ctx, out) => (fn as (v: T, c: any, o: any) => void)(v, ctx, out) }
+      : fn as KeyedProcessFunction<T, O>;
+    if (typeof kpf.processElement !== 'function') throw new RlinkError('RLINK_GRAPH', 'a keyed process function needs processElement(value, ctx, out)');
+    const key = this.key;
+    return this.next(this.addOperator('keyed-process', 'KeyedProcess', opts, { key: this.keyDescription }, () => new KeyedProcessOperator(key, kpf), { kind: 'hash', key }));
+  }
+
+  /** Rolling reduce: emits the updated value for every element. */
+  reduce(fn: ReduceFunction<T>, opts: OperatorOptions = {}): SingleOutputStream<T> {
+    const key = this.key;
+    return this.next(this.addOperator('keyed-reduce', 'Reduce', opts, { key: this.keyDescription }, () => new KeyedReduceOperator(key, fn), { kind: 'hash', key }));
+  }
+
+  window(assigner: WindowAssigner): WindowedStream<T> {
+    if (!assigner || !['tumbling', 'sliding', 'session'].includes((assigner as WindowAssigner).kind)) {
+      throw new RlinkError('RLINK_GRAPH', 'window() takes a window assigner such as TumblingEventTimeWindows.of(\'10s\')');
+    }
+    return new WindowedStream<T>(this, assigner);
+  }
+}
+
+export class WindowedStream<T = any> {
+  private lateness = 0;
+  private lateTag: OutputTag<T> | undefined;
+
+  constructor(private readonly input: KeyedStream<T>, private readonly assigner: WindowAssigner) {}
+
+  /** Keeps window state for `d` after the window fired; elements within it fire the window again. */
+  allowedLateness(d: Duration): this { this.lateness = toMillis(d, 'allowed lateness'); return this; }
+
+  /** Late elements go to this side output instead of being dropped (see `getSideOutput`). */
+  sideOutputLateData(tag: OutputTag<T>): this {
+    if (!(tag instanceof OutputTag)) throw new RlinkError('RLINK_GRAPH', 'sideOutputLateData needs an OutputTag');
+    this.lateTag = tag;
+    return this;
+  }
+
+  /**
+   * Aggregates each key's window. Named aggregates (`{ total: sum('v'), n: count() }`) give records with
+   * the key field(s), windowStart, windowEnd and one field per name; a single aggregate function's result is emitted as is.
+   */
+  aggregate(spec: AggregateSpec, opts: OperatorOptions = {}): SingleOutputStream<any> {
+    const agg = compileAggregate(spec);
+    return this.build('window-aggregate', 'Window', opts, () => agg, agg.single ? 'result' : 'enriched', { aggregates: agg.single ? 'fn' : agg.names });
+  }
+
+  /** Reduces each key's window to one record of the same type. */
+  reduce(fn: ReduceFunction<T>, opts: OperatorOptions = {}): SingleOutputStream<T> {
+    const EMPTY = Symbol('empty');
+    const spec = {
+      createAccumulator: () => EMPTY as unknown,
+      add: (acc: unknown, v: T) => (acc === EMPTY ? v : fn(acc as T, v)),
+      merge: (a: unknown, b: unknown) => (a === EMPTY ? b : b === EMPTY ? a : fn(a as T, b as T)),
+      getResult: (acc: unknown) => acc,
+    };
+    return this.build('window-reduce', 'WindowReduce', opts, () => compileAggregate(spec), 'result', { reduce: describeFn(fn) });
+  }
+
+  private build(kind: NodeKind, name: string, opts: OperatorOptions, agg: () => ReturnType<typeof compileAggregate>,
+    emit: 'enriched' | 'result', extra: Record<string, unknown>): SingleOutputStream<any> {
+    const { assigner, lateness } = this;
+    const lateDataTag = this.lateTag?.id;
+    const key = this.input.key;
+    const created = addOperatorOf(this.input)(kind, name, opts,
+      { assigner, allowedLateness: lateness, lateDataTag: lateDataTag ?? null, key: key.kind === 'fn' ? 'fn' : key.fields, ...extra },
+      () => new WindowOperator({ assigner, key, aggregate: agg(), emit, allowedLateness: lateness, ...(lateDataTag !== undefined ? { lateDataTag } : {}) }),
+      { kind: 'hash', key }, lateDataTag !== undefined ? [lateDataTag] : []);
+    return new SingleOutputStream<any>(this.input.env, [{ node: created.id }]);
+  }
+}
+
+/** Reaches DataStream's protected addOperator from WindowedStream (same module, not public API). */
+function addOperatorOf(s: DataStream<any>): (...a: any[]) => StreamNode {
+  return (...a: any[]) => (s as any).addOperator(...a);
+}

@@ -1,0 +1,52 @@
+import type { Props } from '../api/props';
+import { RlinkError } from '../errors';
+
+/**
+ * The system properties of a job, each declared once with its default and meaning. They are read
+ * from the job's {@link Props} (command line `key=value` or `prepareProperties`). docs/configuration.md
+ * lists them; a test keeps the two in step.
+ */
+export const SYSTEM_PROPERTIES = {
+  'checkpoint.interval': { type: 'duration', default: undefined, description: 'Time between checkpoints; checkpointing is off when unset.' },
+  'checkpoint.dir': { type: 'string', default: undefined, description: 'Where completed checkpoints are written (a directory, or hdfs://… with WebHDFS).' },
+  'restart.strategy': { type: 'enum', values: ['fixed-delay', 'exponential-delay', 'none'], default: 'none', description: 'What the job does when a task fails.' },
+  'restart.attempts': { type: 'number', default: 3, description: 'How many restarts before the job fails.' },
+  'restart.delay': { type: 'duration', default: 1000, description: 'Delay before a restart (the first one, for exponential-delay).' },
+  'pipeline.max-parallelism': { type: 'number', default: 128, description: 'Number of key groups: the upper bound of any keyed operator\'s parallelism, fixed for the life of the job\'s state.' },
+  'pipeline.batch-size': { type: 'number', default: 1024, description: 'Records per batch read by a source.' },
+} as const;
+
+export type SystemPropertyName = keyof typeof SYSTEM_PROPERTIES;
+
+export interface RestartConfig { strategy: 'fixed-delay' | 'exponential-delay' | 'none'; attempts: number; delayMs: number }
+
+/** The compiled job configuration: every system property resolved, with its default. */
+export interface JobConfig {
+  checkpointIntervalMs: number | undefined;
+  checkpointDir: string | undefined;
+  restart: RestartConfig;
+  maxParallelism: number;
+  batchSize: number;
+}
+
+export function compileJobConfig(props: Props): JobConfig {
+  const strategy = props.getOr('restart.strategy', SYSTEM_PROPERTIES['restart.strategy'].default);
+  if (!(SYSTEM_PROPERTIES['restart.strategy'].values as readonly string[]).includes(strategy)) {
+    throw new RlinkError('RLINK_CONFIG', `restart.strategy '${strategy}' is not one of ${SYSTEM_PROPERTIES['restart.strategy'].values.join(', ')}`, { context: { key: 'restart.strategy' } });
+  }
+  const maxParallelism = props.getNumber('pipeline.max-parallelism', SYSTEM_PROPERTIES['pipeline.max-parallelism'].default);
+  if (!Number.isInteger(maxParallelism) || maxParallelism < 1 || maxParallelism > 32768) {
+    throw new RlinkError('RLINK_CONFIG', `pipeline.max-parallelism ${maxParallelism} must be an integer in 1..32768`, { context: { key: 'pipeline.max-parallelism' } });
+  }
+  return {
+    checkpointIntervalMs: props.has('checkpoint.interval') ? props.getDuration('checkpoint.interval') : undefined,
+    checkpointDir: props.has('checkpoint.dir') ? props.get('checkpoint.dir') : undefined,
+    restart: {
+      strategy: strategy as RestartConfig['strategy'],
+      attempts: props.getNumber('restart.attempts', SYSTEM_PROPERTIES['restart.attempts'].default),
+      delayMs: props.getDuration('restart.delay', SYSTEM_PROPERTIES['restart.delay'].default),
+    },
+    maxParallelism,
+    batchSize: Math.max(1, props.getNumber('pipeline.batch-size', SYSTEM_PROPERTIES['pipeline.batch-size'].default)),
+  };
+}

@@ -1,0 +1,61 @@
+import { AbstractOperator, type OperatorContext, type Output, type OperatorSnapshot } from '../operator';
+import type { Source, SourceReader } from '../../api/connector';
+import type { WatermarkStrategy } from '../../time/watermark-strategy';
+import { WatermarkGenerator } from '../../time/watermark-generator';
+import { connectorContext } from '../operator-context';
+import { NO_TIMESTAMP } from '../elements';
+
+export type PollOutcome = { kind: 'more' } | { kind: 'idle'; waitMs: number } | { kind: 'end' };
+
+/**
+ * The head of a source task. The task calls {@link pollNext} in its loop; each poll reads one batch
+ * of one split and pushes it down the chain. With a watermark strategy, timestamps and watermarks are
+ * made here per split (Flink's `fromSource`), so splits read at different speeds never make each
+ * other's records late.
+ */
+export class SourceOperator extends AbstractOperator {
+  private reader!: SourceReader;
+  private generator: WatermarkGenerator | undefined;
+  private nextIdleCheck = 0;
+
+  constructor(readonly source: Source, private readonly strategy: WatermarkStrategy | undefined) { super(); }
+
+  override async open(ctx: OperatorContext, output: Output, restored?: unknown): Promise<void> {
+    super.open(ctx, output);
+    this.reader = this.source.createReader(connectorContext(ctx));
+    const splits = await this.reader.open(restored);
+    if (this.strategy) {
+      this.generator = new WatermarkGenerator(this.strategy, output, ctx.metrics, ctx.logger, ctx.now);
+      for (const s of splits) this.generator.addSplit(s);
+    }
+  }
+
+  async pollNext(): Promise<PollOutcome> {
+    const r = await this.reader.poll(this.ctx.batchSize);
+    const gen = this.generator;
+    if (gen && gen.hasIdleness && this.ctx.now() >= this.nextIdleCheck) {
+      gen.checkIdleness();
+      this.nextIdleCheck = this.ctx.now() + 50;
+    }
+    switch (r.kind) {
+      case 'records': {
+        this.ctx.metrics.recordsIn += r.values.length;
+        if (gen) gen.process(r.split, r.values, r.timestamps, r.where);
+        else if (r.values.length > 0) this.output.emitBatch(r.values, r.timestamps ?? new Array<number>(r.values.length).fill(NO_TIMESTAMP));
+        if (r.splitFinished) gen?.finishSplit(r.split);
+        return { kind: 'more' };
+      }
+      case 'split-finished': gen?.finishSplit(r.split); return { kind: 'more' };
+      case 'idle': return { kind: 'idle', waitMs: r.waitMs };
+      case 'end': return { kind: 'end' };
+    }
+  }
+
+  processBatch(): void { throw new Error('a source operator has no input'); }
+
+  snapshotState(): OperatorSnapshot {
+    return { operatorId: this.ctx.operatorId, operatorState: this.reader.snapshot?.() };
+  }
+
+  override async close(): Promise<void> { await this.reader?.close(); }
+}

@@ -1,0 +1,40 @@
+import { AbstractOperator, type OperatorContext, type Output } from '../operator';
+import { WatermarkGenerator } from '../../time/watermark-generator';
+import type { WatermarkStrategy } from '../../time/watermark-strategy';
+import { MAX_WATERMARK } from '../elements';
+
+/**
+ * `assignTimestampsAndWatermarks` mid-stream: timestamps every record and generates this subtask's
+ * own watermarks. Upstream watermarks are ignored except the final +∞ (as Flink's
+ * TimestampsAndWatermarksOperator).
+ */
+export class TimestampsOperator extends AbstractOperator {
+  private generator!: WatermarkGenerator;
+  private idleTimer: (() => void) | undefined;
+
+  constructor(private readonly strategy: WatermarkStrategy) { super(); }
+
+  override open(ctx: OperatorContext, output: Output): void {
+    super.open(ctx, output);
+    this.generator = new WatermarkGenerator(this.strategy, output, ctx.metrics, ctx.logger, ctx.now);
+    this.generator.addSplit('input');
+    if (this.strategy.idlenessMs !== undefined) this.scheduleIdleCheck();
+  }
+
+  private scheduleIdleCheck(): void {
+    const every = Math.max(10, Math.floor(this.strategy.idlenessMs! / 2));
+    this.idleTimer = this.ctx.scheduleAt(this.ctx.now() + every, () => { this.generator.checkIdleness(); this.scheduleIdleCheck(); });
+  }
+
+  processBatch(values: unknown[], timestamps: number[]): void {
+    this.generator.process('input', values, timestamps);
+  }
+
+  override processWatermark(timestamp: number): void {
+    if (timestamp === MAX_WATERMARK) this.output.emitWatermark(MAX_WATERMARK);
+  }
+
+  override processStatus(): void { /* this operator decides idleness itself */ }
+
+  override close(): void { this.idleTimer?.(); }
+}

@@ -1,0 +1,229 @@
+import type { StreamGraph } from '../graph/stream-graph';
+import type { JobGraph } from '../graph/job-graph';
+import { outputEdges } from '../graph/job-graph';
+import type { StreamOperator, OperatorContext } from './operator';
+import type { InputChannel, OutputChannel } from './network/channel';
+import { InputGate } from './network/input-gate';
+import { RecordWriter } from './network/record-writer';
+import { ChainOutput } from './chain';
+import { Mailbox } from './mailbox';
+import { TaskMetrics } from './metrics';
+import { SourceOperator } from './operators/source';
+import { MAX_WATERMARK, type StreamElement } from './elements';
+import type { Logger } from '../logging';
+import { RlinkError, errorMessage } from '../errors';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+
+/** The checkpoint id of "end of input": sinks prepare and commit it like any other. */
+export const FINAL_CHECKPOINT_ID = Number.MAX_SAFE_INTEGER;
+
+/** Lifecycle of a subtask (Flink's ExecutionState, trimmed). */
+export type TaskState = 'CREATED' | 'DEPLOYING' | 'RUNNING' | 'FINISHED' | 'CANCELING' | 'CANCELED' | 'FAILED';
+
+export interface TaskDescriptor {
+  jobId: string;
+  attempt: number;
+  vertexId: string;
+  subtaskIndex: number;
+  batchSize: number;
+}
+
+/** What the hosting runtime (embedded cluster or task manager) gives a task. */
+export interface TaskEnvironment {
+  graph: StreamGraph;
+  job: JobGraph;
+  /** Input channels in gate order. */
+  inputs: InputChannel[];
+  /** Output channels per network edge id, ordered by consumer subtask. */
+  outputs: Map<string, OutputChannel[]>;
+  logger: Logger;
+  now(): number;
+  /** Called once the task has consumed all input; resolves when the job manager declares the final checkpoint complete. */
+  awaitFinalCheckpoint(): Promise<void>;
+}
+
+/**
+ * One subtask: a chain of operators fed by a source reader or by an input gate, writing to record
+ * writers. Runs in one thread of control; between batches it serves its mailbox (timers) and waits
+ * for downstream credit (backpressure).
+ */
+export class StreamTask {
+  readonly metrics = new TaskMetrics();
+  readonly mailbox = new Mailbox();
+  state: TaskState = 'CREATED';
+  private operators: StreamOperator[] = [];
+  private writers: RecordWriter[] = [];
+  private gate: InputGate | undefined;
+  private canceled = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly log: Logger;
+  readonly name: string;
+
+  constructor(readonly desc: TaskDescriptor, private readonly env: TaskEnvironment) {
+    const vertex = env.job.vertices.find((v) => v.id === desc.vertexId);
+    if (!vertex) throw new RlinkError('RLINK_INTERNAL', `vertex '${desc.vertexId}' is not in the job graph`);
+    this.name = `${vertex.name} (${desc.subtaskIndex + 1}/${vertex.parallelism})`;
+    this.log = env.logger.child({ task: `${desc.vertexId}[${desc.subtaskIndex}]` });
+  }
+
+  /** Runs the task to the end of its input (or cancellation); rejects with the failure. */
+  async run(): Promise<void> {
+    this.state = 'DEPLOYING';
+    try {
+      await this.setUp();
+      this.state = 'RUNNING';
+      const head = this.operators[0]!;
+      if (head instanceof SourceOperator) await this.runSource(head);
+      else await this.runInputs();
+      if (this.canceled) { await this.tearDown(); this.state = 'CANCELED'; return; }
+      await this.finish();
+      this.state = this.canceled ? 'CANCELED' : 'FINISHED';
+    } catch (err) {
+      await this.tearDown().catch(() => {});
+      if (this.canceled) { this.state = 'CANCELED'; return; }
+      this.state = 'FAILED';
+      throw err instanceof RlinkError ? err : new RlinkError('RLINK_TASK_FAILED', `task ${this.name} failed: ${errorMessage(err)}`, { cause: err, context: { task: this.name } });
+    }
+  }
+
+  cancel(): void {
+    if (this.state === 'FINISHED' || this.state === 'FAILED' || this.state === 'CANCELED') return;
+    this.canceled = true;
+    this.state = 'CANCELING';
+    this.gate?.interrupt();
+    this.mailbox.wake();
+  }
+
+  private async setUp(): Promise<void> {
+    const { graph, job, desc } = { ...this.env, desc: this.desc };
+    const vertex = job.vertices.find((v) => v.id === desc.vertexId)!;
+    const nodes = vertex.nodes.map((id) => graph.node(id));
+    this.operators = nodes.map((n) => n.createOperator());
+    const outputs = nodes.map(() => new ChainOutput());
+    const inChain = new Map(nodes.map((n, i) => [n.id, i]));
+    // Chained consumers: a node's single forward input from a node of this chain.
+    nodes.forEach((n, i) => {
+      if (i === 0) return;
+      const e = n.inputs[0]!;
+      outputs[inChain.get(e.source)!]!.main.operators.push(this.operators[i]!);
+    });
+    // Network consumers.
+    for (const edge of outputEdges(job, vertex.id)) {
+      const channels = this.env.outputs.get(edge.id) ?? [];
+      const streamEdge = graph.node(edge.targetNode).inputs.find((e) => e.source === edge.sourceNode && (e.sideOutput ?? undefined) === (edge.sideOutput ?? undefined));
+      const w = new RecordWriter(channels, edge.partitioning, streamEdge?.key, job.maxParallelism, desc.subtaskIndex, desc.batchSize, this.metrics);
+      this.writers.push(w);
+      const out = outputs[inChain.get(edge.sourceNode)!]!;
+      (edge.sideOutput !== undefined ? out.sideTargets(edge.sideOutput) : out.main).writers.push(w);
+    }
+    if (this.env.inputs.length > 0) this.gate = new InputGate(this.env.inputs, this.mailbox);
+    // Open from the tail, so an operator's consumers are ready before it emits.
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      const n = nodes[i]!;
+      const ctx: OperatorContext = {
+        operatorId: n.id, operatorName: n.name, subtaskIndex: desc.subtaskIndex, parallelism: vertex.parallelism,
+        maxParallelism: job.maxParallelism, jobId: desc.jobId, attempt: desc.attempt, batchSize: desc.batchSize,
+        logger: this.log.child({ operator: n.name }), metrics: this.metrics,
+        now: this.env.now, scheduleAt: (at, fn) => this.scheduleAt(at, fn),
+      };
+      await this.operators[i]!.open(ctx, outputs[i]!);
+    }
+  }
+
+  private scheduleAt(at: number, fn: () => void): () => void {
+    const t = setTimeout(() => { this.timers.delete(t); this.mailbox.put(fn); }, Math.max(0, at - this.env.now()));
+    this.timers.add(t);
+    return () => { clearTimeout(t); this.timers.delete(t); };
+  }
+
+  private async runSource(head: SourceOperator): Promise<void> {
+    let lastYield = Date.now();
+    while (!this.canceled) {
+      this.mailbox.drain();
+      const r = await head.pollNext();
+      await this.afterElement();
+      if (r.kind === 'end') break;
+      if (r.kind === 'idle') {
+        await Promise.race([sleep(r.waitMs, this.timers), this.mailbox.whenNotEmpty()]);
+        lastYield = Date.now();
+      } else if (Date.now() - lastYield > 5) {
+        await yieldToEventLoop(); // let timers and messages of this thread run
+        lastYield = Date.now();
+      }
+    }
+    if (this.canceled) return;
+    head.processWatermark(MAX_WATERMARK); // a bounded source ends with +∞: every window fires
+  }
+
+  private async runInputs(): Promise<void> {
+    const gate = this.gate!;
+    const head = this.operators[0]!;
+    for (;;) {
+      const ev = await gate.next();
+      if (!ev || this.canceled) return;
+      switch (ev.kind) {
+        case 'records':
+          this.metrics.recordsIn += ev.values.length;
+          head.processBatch(ev.values, ev.timestamps);
+          break;
+        case 'watermark':
+          this.metrics.watermark = ev.timestamp;
+          head.processWatermark(ev.timestamp);
+          break;
+        case 'status': head.processStatus(ev.idle); break;
+        case 'mail': ev.run(); break;
+        case 'barrier': this.broadcast({ kind: 'barrier', checkpointId: ev.barrier.checkpointId, timestamp: ev.barrier.timestamp, savepoint: ev.barrier.savepoint }); break;
+        case 'end': return;
+      }
+      await this.afterElement();
+    }
+  }
+
+  /** After each input element: flush batches, wait for async sinks, then for downstream credit. */
+  private async afterElement(): Promise<void> {
+    for (const w of this.writers) w.flush();
+    for (const op of this.operators) { const p = op.pending?.(); if (p) await p; }
+    for (const w of this.writers) {
+      if (!w.writable) {
+        const t0 = Date.now();
+        await Promise.race([w.whenWritable(), this.mailbox.whenNotEmpty()]);
+        this.metrics.backpressureMs += Date.now() - t0;
+        while (!w.writable && !this.canceled) {
+          this.mailbox.drain();
+          const t1 = Date.now();
+          await Promise.race([w.whenWritable(), this.mailbox.whenNotEmpty()]);
+          this.metrics.backpressureMs += Date.now() - t1;
+        }
+      }
+    }
+  }
+
+  private broadcast(element: StreamElement): void { for (const w of this.writers) w.broadcast(element); }
+
+  /** End of input: flush every operator, prepare the final commit, wait for the job manager's word, commit. */
+  private async finish(): Promise<void> {
+    for (const op of this.operators) { await op.endInput(); await this.afterElement(); }
+    this.broadcast({ kind: 'end' });
+    for (const op of this.operators) if (op.snapshotState && isCommitting(op)) await op.snapshotState(FINAL_CHECKPOINT_ID);
+    this.metrics.watermark = MAX_WATERMARK;
+    await this.env.awaitFinalCheckpoint();
+    if (this.canceled) { await this.tearDown(); return; } // cancelled while waiting: commit nothing
+    for (const op of this.operators) await op.notifyCheckpointComplete?.(FINAL_CHECKPOINT_ID);
+    await this.tearDown();
+  }
+
+  private async tearDown(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const op of this.operators) await op.close();
+  }
+}
+
+function isCommitting(op: StreamOperator): boolean { return typeof op.notifyCheckpointComplete === 'function'; }
+
+function sleep(ms: number, timers: Set<NodeJS.Timeout>): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => { timers.delete(t); resolve(); }, ms);
+    timers.add(t);
+  });
+}

@@ -1,0 +1,34 @@
+import type { Key } from '../runtime/keys';
+
+/** Flink's ValueState: one value per key, read and written for the key currently being processed. */
+export interface ValueState<T> {
+  value(): T | undefined;
+  update(value: T): void;
+  clear(): void;
+}
+
+/** Heap-backed keyed value state: state name → key → value. */
+export class ValueStateStore {
+  currentKey: Key = null;
+  private readonly tables = new Map<string, Map<Key, unknown>>();
+  private readonly handles = new Map<string, ValueState<unknown>>();
+
+  state<T>(name: string, defaultValue?: T): ValueState<T> {
+    let h = this.handles.get(name);
+    if (!h) {
+      const table = new Map<Key, unknown>();
+      this.tables.set(name, table);
+      h = {
+        value: () => (table.has(this.currentKey) ? table.get(this.currentKey) : defaultValue),
+        update: (v) => { table.set(this.currentKey, v); },
+        clear: () => { table.delete(this.currentKey); },
+      };
+      this.handles.set(name, h);
+    }
+    return h as ValueState<T>;
+  }
+
+  *entries(): Iterable<[string, Key, unknown]> {
+    for (const [name, table] of this.tables) for (const [k, v] of table) yield [name, k, v];
+  }
+}

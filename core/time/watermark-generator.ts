@@ -1,0 +1,177 @@
+import type { WatermarkStrategy, TimestampAssigner } from './watermark-strategy';
+import type { Output } from '../runtime/operator';
+import type { TaskMetrics } from '../runtime/metrics';
+import type { Logger } from '../logging';
+import { MIN_WATERMARK } from '../runtime/elements';
+import { RateLimitedLog } from '../util/rate-limited-log';
+
+interface SplitState {
+  maxTs: number;
+  watermark: number;
+  lastActive: number;
+  idle: boolean;
+}
+
+/**
+ * Assigns timestamps and generates watermarks for one or more splits (Flink's per-split watermark
+ * multiplexing in `fromSource`): each split keeps its own watermark, the output watermark is the
+ * minimum over splits that are neither idle nor finished, and it never goes backwards.
+ *
+ * Exact watermarks: Flink emits watermarks periodically, so which records are late depends on timing.
+ * rlink instead behaves as if the watermark were emitted after every record: within a batch, when a
+ * record is at or behind the watermark that the records before it have already established, the batch
+ * is cut there and that watermark is emitted first. Results at parallelism 1 therefore never depend
+ * on batch sizes or speed; the cut costs one comparison per record and happens only for such records.
+ */
+export class WatermarkGenerator {
+  private readonly splits = new Map<string, SplitState>();
+  private emitted = MIN_WATERMARK;
+  private idleEmitted = false;
+  private readonly bound: number | null;
+  private readonly extract: (v: any, prev: number) => number;
+  private readonly invalidLog: RateLimitedLog;
+
+  constructor(
+    strategy: WatermarkStrategy,
+    private readonly output: Output,
+    private readonly metrics: TaskMetrics,
+    logger: Logger,
+    private readonly now: () => number,
+  ) {
+    this.bound = strategy.boundMs;
+    this.extract = timestampExtractor(strategy.timestampField, strategy.assigner);
+    this.useCarried = !strategy.timestampField && !strategy.assigner;
+    this.idleTimeout = strategy.idlenessMs;
+    this.invalidLog = new RateLimitedLog(logger, 'record.invalid-timestamp');
+  }
+  private readonly idleTimeout: number | undefined;
+  /** No field and no assigner: use the timestamps the records already carry (e.g. Kafka's). */
+  private readonly useCarried: boolean;
+
+  get currentWatermark(): number { return this.emitted; }
+  get hasIdleness(): boolean { return this.idleTimeout !== undefined; }
+
+  /** Timestamps and forwards one batch read from `split`; where = a description for the log (file:line). */
+  process(split: string, values: unknown[], carried?: number[], where?: (index: number) => string): void {
+    const n = values.length;
+    const st = this.split(split);
+    st.lastActive = this.now();
+    if (st.idle) { st.idle = false; }
+    if (this.idleEmitted) { this.idleEmitted = false; this.output.emitStatus(false); }
+    if (n === 0) return;
+
+    let ts: number[] = new Array<number>(n);
+    let invalid = 0;
+    let prev = st.maxTs;
+    for (let i = 0; i < n; i++) {
+      const t = this.useCarried ? (carried ? carried[i]! : Number.NaN) : this.extract(values[i], prev);
+      ts[i] = t;
+      if (t === t && t !== Infinity && t !== -Infinity) prev = t; else invalid++;
+    }
+    if (invalid > 0) {
+      const keptV: unknown[] = [];
+      const keptT: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = ts[i]!;
+        if (t === t && t !== Infinity && t !== -Infinity) { keptV.push(values[i]); keptT.push(t); }
+        else {
+          this.metrics.recordsInvalid++;
+          this.invalidLog.warn({ split, at: where?.(i), record: preview(values[i]) }, `record without a valid timestamp dropped${where ? ` at ${where(i)}` : ''}`);
+        }
+      }
+      values = keptV; ts = keptT;
+    }
+    if (this.bound === null) { if (values.length) this.output.emitBatch(values, ts); return; }
+
+    const bound = this.bound;
+    const others = this.minOverOthers(st);
+    let emitted = this.emitted;
+    let wm = st.watermark;
+    let maxTs = st.maxTs;
+    let from = 0;
+    const m = values.length;
+    for (let i = 0; i < m; i++) {
+      const t = ts[i]!;
+      const combined = wm < others ? wm : others;
+      // This record is at or behind the watermark its predecessors established: emit that first.
+      if (combined > emitted && t <= combined + 1) {
+        if (i > from) this.output.emitBatch(values.slice(from, i), ts.slice(from, i));
+        from = i;
+        emitted = combined;
+        this.output.emitWatermark(combined);
+      }
+      if (t > maxTs) { maxTs = t; wm = t - bound - 1; }
+    }
+    st.maxTs = maxTs; st.watermark = wm;
+    if (from === 0) this.output.emitBatch(values, ts);
+    else if (from < m) this.output.emitBatch(values.slice(from), ts.slice(from));
+    this.emitted = emitted;
+    this.emitIfAdvanced();
+  }
+
+  /** A split is done (a file read to its end): it no longer holds back the watermark. */
+  finishSplit(split: string): void {
+    this.splits.delete(split);
+    this.emitIfAdvanced();
+  }
+
+  /** Registers a split before its first record, so that it holds the watermark back from the start. */
+  addSplit(split: string): void { this.split(split); }
+
+  /** Processing-time tick: marks splits idle after the idleness timeout. */
+  checkIdleness(): void {
+    if (this.idleTimeout === undefined) return;
+    const now = this.now();
+    let changed = false;
+    let active = 0;
+    for (const st of this.splits.values()) {
+      if (!st.idle && now - st.lastActive >= this.idleTimeout) { st.idle = true; changed = true; }
+      if (!st.idle) active++;
+    }
+    if (changed) this.emitIfAdvanced();
+    if (active === 0 && this.splits.size > 0 && !this.idleEmitted) { this.idleEmitted = true; this.output.emitStatus(true); }
+  }
+
+  private split(id: string): SplitState {
+    let st = this.splits.get(id);
+    if (!st) {
+      st = { maxTs: MIN_WATERMARK, watermark: MIN_WATERMARK, lastActive: this.now(), idle: false };
+      this.splits.set(id, st);
+    }
+    return st;
+  }
+
+  private minOverOthers(self: SplitState): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const st of this.splits.values()) if (st !== self && !st.idle && st.watermark < min) min = st.watermark;
+    return min;
+  }
+
+  private emitIfAdvanced(): void {
+    if (this.bound === null) return;
+    let min = Number.POSITIVE_INFINITY;
+    let any = false;
+    for (const st of this.splits.values()) if (!st.idle) { any = true; if (st.watermark < min) min = st.watermark; }
+    if (any && min > this.emitted && min !== Number.POSITIVE_INFINITY) { this.emitted = min; this.output.emitWatermark(min); }
+  }
+}
+
+/** Reads event time from a field (epoch ms or a date string) or with an assigner; NaN when missing. */
+export function timestampExtractor(field: string | undefined, assigner: TimestampAssigner | undefined): (v: any, prev: number) => number {
+  if (assigner) return (v, prev) => { const t = assigner(v, prev); return typeof t === 'number' ? t : Number.NaN; };
+  if (field) {
+    return (v) => {
+      const t = v == null ? undefined : v[field];
+      if (typeof t === 'number') return t;
+      if (typeof t === 'string' && t !== '') { const n = Number(t); return Number.isFinite(n) ? n : Date.parse(t); }
+      return Number.NaN;
+    };
+  }
+  // No field and no assigner: keep the timestamp the record already carries (set by the source).
+  return () => Number.NaN;
+}
+
+function preview(v: unknown): string {
+  const s = (() => { try { return JSON.stringify(v); } catch { return String(v); } })() ?? String(v);
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}

@@ -1,0 +1,97 @@
+import type { AppDefinition } from '../core/api/app';
+import type { Props } from '../core/api/props';
+import type { AppRef, JobManagerToTaskManager, TaskManagerToJobManager } from '../core/protocol/messages';
+import { PROTOCOL_VERSION } from '../core/protocol/messages';
+import type { Logger } from '../core/logging';
+import { RlinkError, errorMessage } from '../core/errors';
+import { JobMaster, newJobId, type JobOverview } from './job-master';
+import type { JobStatus } from './job-status';
+
+interface RegisteredTaskManager {
+  id: string;
+  slots: number;
+  send: (msg: JobManagerToTaskManager) => void;
+  registeredAt: number;
+}
+
+export interface JobManagerEvents {
+  onJobStatus?(jobId: string, status: JobStatus): void;
+}
+
+/**
+ * The job manager: registered task managers and their slots, and one {@link JobMaster} per job.
+ * Transport-agnostic: the embedded cluster connects task managers in memory; the daemon connects
+ * them over WebSocket. Every message from a task manager enters through {@link handle}.
+ */
+export class JobManager {
+  private readonly taskManagers = new Map<string, RegisteredTaskManager>();
+  readonly jobs = new Map<string, JobMaster>();
+  private readonly log: Logger;
+
+  constructor(logger: Logger, private readonly events: JobManagerEvents = {}) {
+    this.log = logger.child({ component: 'jobmanager' });
+  }
+
+  /** Connects a task manager's outbound channel; its `register` message completes the registration. */
+  connect(taskManagerId: string, send: (msg: JobManagerToTaskManager) => void): (msg: TaskManagerToJobManager) => void {
+    return (msg) => this.handle(taskManagerId, send, msg);
+  }
+
+  private handle(tmId: string, send: (msg: JobManagerToTaskManager) => void, msg: TaskManagerToJobManager): void {
+    if (msg.type === 'register') {
+      if (msg.version !== PROTOCOL_VERSION) {
+        this.log.warn({ event: 'taskmanager.rejected', taskManager: tmId, version: msg.version }, `task manager ${tmId} speaks protocol ${msg.version}, expected ${PROTOCOL_VERSION}`);
+        return;
+      }
+      this.taskManagers.set(tmId, { id: tmId, slots: msg.slots, send, registeredAt: Date.now() });
+      this.log.info({ event: 'taskmanager.registered', taskManager: tmId, slots: msg.slots }, `task manager ${tmId} registered with ${msg.slots} slots`);
+      return;
+    }
+    const job = this.jobs.get(msg.jobId);
+    if (job) job.handle(msg);
+  }
+
+  disconnect(taskManagerId: string): void {
+    this.taskManagers.delete(taskManagerId);
+  }
+
+  /** Starts a job (props already prepared); returns its master. */
+  submit(app: AppDefinition, appRef: AppRef, props: Props, jobId = newJobId()): JobMaster {
+    if (this.jobs.has(jobId)) throw new RlinkError('RLINK_CONFIG', `a job with id ${jobId} exists already`);
+    prepareProperties(app, props);
+    const master = new JobMaster(jobId, app, appRef, props, {
+      offers: () => [...this.taskManagers.values()].map((t) => ({ taskManagerId: t.id, slots: t.slots })),
+      send: (tmId, m) => this.taskManagers.get(tmId)?.send(m),
+    }, this.log, (id, s) => this.events.onJobStatus?.(id, s));
+    this.jobs.set(jobId, master);
+    master.start();
+    return master;
+  }
+
+  cancel(jobId: string): void {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new RlinkError('RLINK_CONFIG', `no job ${jobId}`);
+    job.cancel();
+  }
+
+  overview(): { taskmanagers: number; 'slots-total': number; jobs: JobOverview[] } {
+    return {
+      taskmanagers: this.taskManagers.size,
+      'slots-total': [...this.taskManagers.values()].reduce((a, t) => a + t.slots, 0),
+      jobs: [...this.jobs.values()].map((j) => j.overview()),
+    };
+  }
+
+  get slotsTotal(): number { return [...this.taskManagers.values()].reduce((a, t) => a + t.slots, 0); }
+}
+
+/** Runs the app's `prepareProperties` (once, on the job manager, before any graph is built). */
+export function prepareProperties(app: AppDefinition, props: Props): void {
+  if (!app.prepareProperties) return;
+  try {
+    app.prepareProperties(props);
+  } catch (e) {
+    throw new RlinkError(e instanceof RlinkError && e.code === 'RLINK_MISSING_PROP' ? e.code : 'RLINK_APP_BUILD',
+      `app '${app.name}' failed in prepareProperties: ${errorMessage(e)}`, { cause: e });
+  }
+}

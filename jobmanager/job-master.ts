@@ -1,0 +1,212 @@
+import type { AppDefinition } from '../core/api/app';
+import { buildStreamGraph } from '../core/api/app';
+import type { Props } from '../core/api/props';
+import type { StreamGraph, StreamGraphJson } from '../core/graph/stream-graph';
+import { buildJobGraph, type JobGraph } from '../core/graph/job-graph';
+import { allSubtasks, subtaskId } from '../core/graph/execution-graph';
+import type { JobConfig } from '../core/config/system-properties';
+import type { AppRef, JobManagerToTaskManager, SubtaskMetrics, SubtaskRef, TaskManagerToJobManager } from '../core/protocol/messages';
+import type { TaskState } from '../core/runtime/task';
+import { FINAL_CHECKPOINT_ID } from '../core/runtime/task';
+import type { Logger } from '../core/logging';
+import { errorMessage } from '../core/errors';
+import { JobStatusMachine, type JobStatus } from './job-status';
+import { schedule, type SlotOffer, type Placement } from './scheduler';
+import { restartDelay } from './restart-strategy';
+
+/** What the job master needs from the cluster around it. */
+export interface ClusterView {
+  offers(): SlotOffer[];
+  send(taskManagerId: string, msg: JobManagerToTaskManager): void;
+}
+
+export interface JobResult {
+  jobId: string;
+  name: string;
+  status: JobStatus;
+  error?: string;
+  restarts: number;
+  durationMs: number;
+}
+
+export interface JobOverview {
+  jid: string;
+  name: string;
+  state: JobStatus;
+  'start-time': number;
+  'end-time': number;
+  duration: number;
+  attempt: number;
+  restarts: number;
+  error?: string;
+  tasks: Record<string, number>;
+}
+
+/**
+ * Runs one job: plans it onto slots, deploys each attempt, follows its subtasks, coordinates the
+ * final checkpoint (every sink commits only once all subtasks consumed all input), and restarts it
+ * by the restart strategy when a subtask fails. Messages from an older attempt are ignored.
+ */
+export class JobMaster {
+  readonly status: JobStatusMachine;
+  readonly graph: StreamGraph;
+  readonly job: JobGraph;
+  readonly config: JobConfig;
+  attempt = 0;
+  restarts = 0;
+  readonly startTime = Date.now();
+  endTime = -1;
+  private failure: string | undefined;
+  private placement: Placement[] = [];
+  private readonly states = new Map<string, TaskState>();
+  private readonly finalReady = new Set<string>();
+  readonly metrics = new Map<string, SubtaskMetrics>();
+  private readonly done: Promise<JobResult>;
+  private resolveDone!: (r: JobResult) => void;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly log: Logger;
+
+  constructor(
+    readonly jobId: string,
+    readonly app: AppDefinition,
+    readonly appRef: AppRef,
+    readonly props: Props,
+    private readonly cluster: ClusterView,
+    logger: Logger,
+    onStatus: (jobId: string, s: JobStatus) => void = () => {},
+  ) {
+    this.log = logger.child({ job: jobId });
+    const built = buildStreamGraph(app, props);
+    this.graph = built.graph;
+    this.config = built.config;
+    this.job = buildJobGraph(built.graph);
+    this.status = new JobStatusMachine((s) => { this.log.info({ event: 'job.status', status: s, attempt: this.attempt }, `job ${app.name} ${s}`); onStatus(jobId, s); });
+    this.done = new Promise((r) => { this.resolveDone = r; });
+  }
+
+  get name(): string { return this.app.name; }
+  result(): Promise<JobResult> { return this.done; }
+
+  start(): void {
+    this.deploy();
+  }
+
+  private deploy(): void {
+    try {
+      this.placement = schedule(this.job, this.cluster.offers());
+    } catch (e) {
+      this.fail(errorMessage(e));
+      return;
+    }
+    this.states.clear();
+    this.finalReady.clear();
+    for (const s of allSubtasks(this.job)) this.states.set(subtaskId(s.vertex, s.index), 'DEPLOYING');
+    this.status.transition('RUNNING');
+    for (const p of this.placement) {
+      this.cluster.send(p.taskManagerId, {
+        type: 'deploy', jobId: this.jobId, attempt: this.attempt, app: this.appRef, props: this.props.toJSON(), slots: p.assignments,
+        jobGraph: this.job, placement: this.placement, batchSize: this.config.batchSize,
+      });
+    }
+  }
+
+  handle(msg: TaskManagerToJobManager): void {
+    if ('attempt' in msg && msg.attempt !== this.attempt) return; // a message of an attempt already replaced
+    switch (msg.type) {
+      case 'task-state': this.onTaskState(msg.subtask, msg.state, msg.error?.message); break;
+      case 'final-ready': this.onFinalReady(msg.subtask); break;
+      case 'metrics': for (const t of msg.tasks) this.metrics.set(subtaskId(t.subtask.vertex, t.subtask.index), t); break;
+      default: break;
+    }
+  }
+
+  private onTaskState(ref: SubtaskRef, state: TaskState, error?: string): void {
+    const id = subtaskId(ref.vertex, ref.index);
+    this.states.set(id, state);
+    const m = this.metrics.get(id);
+    if (m) m.state = state;
+    if (state === 'FAILED' && this.status.status === 'RUNNING') this.onFailure(`task ${id} failed: ${error ?? 'unknown error'}`);
+    else if (state === 'FINISHED' && this.status.status === 'RUNNING' && [...this.states.values()].every((s) => s === 'FINISHED')) this.finish('FINISHED');
+    else if (this.status.status === 'CANCELLING' && [...this.states.values()].every((s) => s !== 'RUNNING' && s !== 'DEPLOYING' && s !== 'CANCELING')) this.finish('CANCELED');
+  }
+
+  /** All subtasks consumed their input and prepared: the final checkpoint is complete, sinks may commit. */
+  private onFinalReady(ref: SubtaskRef): void {
+    this.finalReady.add(subtaskId(ref.vertex, ref.index));
+    if (this.finalReady.size === this.states.size) {
+      this.log.info({ event: 'checkpoint.final' }, 'all subtasks reached the end of input: committing');
+      this.broadcast({ type: 'checkpoint-complete', jobId: this.jobId, attempt: this.attempt, checkpointId: FINAL_CHECKPOINT_ID });
+    }
+  }
+
+  private onFailure(reason: string): void {
+    this.log.warn({ event: 'job.failure', reason, attempt: this.attempt }, reason);
+    this.status.transition('FAILING');
+    this.broadcast({ type: 'cancel', jobId: this.jobId, attempt: this.attempt });
+    const delay = restartDelay(this.config.restart, this.restarts);
+    if (delay === undefined) { this.fail(reason); return; }
+    this.restarts++;
+    this.status.transition('RESTARTING');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.status.status !== 'RESTARTING') return;
+      this.attempt++;
+      this.deploy();
+    }, delay);
+  }
+
+  cancel(): void {
+    if (this.status.terminal || this.status.status === 'CANCELLING') return;
+    if (this.restartTimer) { clearTimeout(this.restartTimer); this.restartTimer = undefined; }
+    if (this.status.status === 'RESTARTING' || this.status.status === 'CREATED') { this.status.transition('CANCELLING'); this.finish('CANCELED'); return; }
+    if (this.status.status === 'FAILING') return;
+    this.status.transition('CANCELLING');
+    this.broadcast({ type: 'cancel', jobId: this.jobId, attempt: this.attempt });
+    if ([...this.states.values()].every((s) => s !== 'RUNNING' && s !== 'DEPLOYING')) this.finish('CANCELED');
+  }
+
+  private fail(reason: string): void {
+    this.failure = reason;
+    if (this.status.status === 'CREATED' || this.status.status === 'FAILING' || this.status.status === 'RESTARTING') this.status.transition('FAILED');
+    else if (this.status.can('FAILING')) { this.status.transition('FAILING'); this.status.transition('FAILED'); }
+    this.complete();
+  }
+
+  private finish(s: 'FINISHED' | 'CANCELED'): void {
+    this.status.transition(s);
+    this.complete();
+  }
+
+  private complete(): void {
+    this.endTime = Date.now();
+    const r: JobResult = { jobId: this.jobId, name: this.name, status: this.status.status, restarts: this.restarts, durationMs: this.endTime - this.startTime };
+    if (this.failure !== undefined) r.error = this.failure;
+    this.resolveDone(r);
+  }
+
+  private broadcast(msg: JobManagerToTaskManager): void {
+    for (const p of this.placement) this.cluster.send(p.taskManagerId, msg);
+  }
+
+  overview(): JobOverview {
+    const tasks: Record<string, number> = {};
+    for (const s of this.states.values()) tasks[s] = (tasks[s] ?? 0) + 1;
+    const end = this.endTime;
+    const o: JobOverview = {
+      jid: this.jobId, name: this.name, state: this.status.status, 'start-time': this.startTime, 'end-time': end,
+      duration: (end > 0 ? end : Date.now()) - this.startTime, attempt: this.attempt, restarts: this.restarts, tasks,
+    };
+    if (this.failure !== undefined) o.error = this.failure;
+    return o;
+  }
+
+  /** The stream graph as JSON (for REST and the dashboard). */
+  graphJson(): StreamGraphJson { return this.graph.toJSON(); }
+}
+
+export function newJobId(): string {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+}
+

@@ -1,0 +1,106 @@
+import { availableParallelism } from 'node:os';
+import type { AppDefinition } from '../core/api/app';
+import { buildStreamGraph } from '../core/api/app';
+import { Props } from '../core/api/props';
+import { buildJobGraph } from '../core/graph/job-graph';
+import type { AppRef } from '../core/protocol/messages';
+import type { Logger } from '../core/logging';
+import { loadAppBundle } from '../core/app/load';
+import { JobManager, prepareProperties } from '../jobmanager/job-manager';
+import type { JobMaster, JobResult } from '../jobmanager/job-master';
+import { TaskExecutor } from '../taskmanager/task-executor';
+import { workerScript } from './paths';
+
+export interface LocalRunOptions {
+  app: AppDefinition;
+  /** How task managers find the app: a bundle (threads mode) or the in-process object (inline mode). */
+  appRef: AppRef;
+  props: Props;
+  logger: Logger;
+  /** Slots (worker threads); default: the job's largest parallelism. */
+  slots?: number;
+  mode?: 'threads' | 'inline';
+  /** Called about every `progressIntervalMs` while the job runs. */
+  onProgress?: (p: JobProgress) => void;
+  progressIntervalMs?: number;
+  /** Called once the job is submitted: `cancel` cancels it (Ctrl-C). */
+  onStarted?: (job: { jobId: string; cancel: () => void }) => void;
+}
+
+export interface JobProgress {
+  jobId: string;
+  status: string;
+  /** Records read by the sources. */
+  recordsIn: number;
+  /** Records written by the sinks. */
+  recordsOut: number;
+  /** The lowest watermark among tasks after the sources (null before any). */
+  watermark: number | null;
+  invalidRecords: number;
+  lateRecordsDropped: number;
+  elapsedMs: number;
+}
+
+export interface LocalRunResult extends JobResult { progress: JobProgress }
+
+/**
+ * The embedded cluster behind `rlink run` (Flink's MiniCluster): a job manager and one task manager
+ * in this process, connected in memory, the task manager's slots on worker threads.
+ */
+export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
+  const props = new Props(opts.props.toJSON());
+  prepareProperties(opts.app, props);
+  const plan = buildJobGraph(buildStreamGraph(opts.app, props).graph);
+  const needed = Math.max(...plan.vertices.map((v) => v.parallelism));
+  const slots = Math.max(needed, opts.slots ?? 0);
+  const mode = opts.mode ?? 'threads';
+
+  const jm = new JobManager(opts.logger);
+  const tm = new TaskExecutor({
+    id: 'local-tm', slots, mode, logger: opts.logger,
+    workerScript: mode === 'threads' ? workerScript() : undefined,
+    resolveApp: async (ref) => {
+      if (ref.kind === 'inline') return opts.app;
+      return loadAppBundle(ref.path);
+    },
+  });
+  let toTm: (m: Parameters<ReturnType<TaskExecutor['connect']>>[0]) => void = () => {};
+  const toJm = jm.connect(tm.id, (m) => queueMicrotask(() => toTm(m)));
+  toTm = tm.connect((m) => queueMicrotask(() => toJm(m)));
+  await new Promise((r) => setImmediate(r)); // let the registration land
+
+  // prepareProperties already ran: submit with the prepared props and no second run.
+  const master = jm.submit({ ...opts.app, prepareProperties: undefined } as AppDefinition, opts.appRef, props);
+  opts.onStarted?.({ jobId: master.jobId, cancel: () => master.cancel() });
+  const interval = opts.progressIntervalMs ?? 1000;
+  const timer = opts.onProgress ? setInterval(() => opts.onProgress!(progressOf(master)), interval) : undefined;
+  try {
+    const result = await master.result();
+    // Let the last metrics reports arrive before summarising.
+    await new Promise((r) => setTimeout(r, 20));
+    return { ...result, progress: progressOf(master) };
+  } finally {
+    if (timer) clearInterval(timer);
+    await tm.shutdown();
+  }
+}
+
+export function progressOf(master: JobMaster): JobProgress {
+  const sources = new Set(master.job.vertices.filter((v) => master.graph.node(v.nodes[0]!).kind === 'source').map((v) => v.id));
+  const sinks = new Set(master.job.vertices.filter((v) => v.nodes.some((n) => master.graph.node(n).kind === 'sink')).map((v) => v.id));
+  let recordsIn = 0, recordsOut = 0, invalid = 0, late = 0;
+  let wm: number | null = null;
+  for (const t of master.metrics.values()) {
+    if (sources.has(t.subtask.vertex)) recordsIn += t.metrics.recordsIn;
+    if (sinks.has(t.subtask.vertex)) recordsOut += t.metrics.recordsOut;
+    invalid += t.metrics.recordsInvalid;
+    late += t.metrics.lateRecordsDropped;
+    if (!sources.has(t.subtask.vertex) && t.metrics.watermark !== null) wm = wm === null ? t.metrics.watermark : Math.min(wm, t.metrics.watermark);
+  }
+  return {
+    jobId: master.jobId, status: master.status.status, recordsIn, recordsOut, watermark: wm,
+    invalidRecords: invalid, lateRecordsDropped: late, elapsedMs: Date.now() - master.startTime,
+  };
+}
+
+export { availableParallelism };

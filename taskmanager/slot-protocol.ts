@@ -1,0 +1,22 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { AppRef, SubtaskMetrics, SubtaskRef } from '../core/protocol/messages';
+import type { TaskState } from '../core/runtime/task';
+
+/**
+ * Messages between a task manager's main thread and its slot workers (worker threads).
+ *
+ *   main ──slot-deploy (+ MessagePorts of cross-slot channels)──▶ worker
+ *   main ──slot-cancel / slot-checkpoint-complete──────────────▶ worker
+ *   main ◀─task-state / final-ready / metrics─────────────────── worker
+ */
+export interface ChannelPort { channelId: string; role: 'in' | 'out'; port: MessagePort }
+
+export type MainToSlot =
+  | { type: 'slot-deploy'; jobId: string; attempt: number; app: AppRef; props: Record<string, string>; subtasks: SubtaskRef[]; ports: ChannelPort[]; batchSize: number }
+  | { type: 'slot-cancel'; jobId: string; attempt: number }
+  | { type: 'slot-checkpoint-complete'; jobId: string; attempt: number; checkpointId: number };
+
+export type SlotToMain =
+  | { type: 'task-state'; jobId: string; attempt: number; subtask: SubtaskRef; state: TaskState; error?: { code: string; message: string } }
+  | { type: 'final-ready'; jobId: string; attempt: number; subtask: SubtaskRef }
+  | { type: 'metrics'; jobId: string; attempt: number; tasks: SubtaskMetrics[] };

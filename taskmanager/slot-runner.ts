@@ -1,0 +1,151 @@
+import type { AppDefinition } from '../core/api/app';
+import { buildStreamGraph } from '../core/api/app';
+import { Props } from '../core/api/props';
+import { buildJobGraph } from '../core/graph/job-graph';
+import { inputChannels, outputChannels, subtaskId } from '../core/graph/execution-graph';
+import { outputEdges } from '../core/graph/job-graph';
+import { InputChannel, LocalChannel, type OutputChannel } from '../core/runtime/network/channel';
+import { PortOutputChannel, bindPortInput } from '../core/runtime/network/port-channel';
+import { StreamTask } from '../core/runtime/task';
+import type { AppRef, SubtaskMetrics } from '../core/protocol/messages';
+import type { Logger } from '../core/logging';
+import { RlinkError, errorMessage } from '../core/errors';
+import type { MainToSlot, SlotToMain } from './slot-protocol';
+
+interface Deployment {
+  jobId: string;
+  attempt: number;
+  tasks: StreamTask[];
+  finalWaiters: Array<() => void>;
+  finalComplete: boolean;
+  metricsTimer: NodeJS.Timeout;
+}
+
+/**
+ * Runs the subtasks of one slot: rebuilds the job's graph from the app (the same bundle on every
+ * task manager), instantiates only its own subtasks, wires their channels (local within the slot,
+ * MessagePorts to other slots) and reports their states. Runs inside a worker thread, or inline.
+ */
+export class SlotRunner {
+  private readonly deployments = new Map<string, Deployment>();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly report: (msg: SlotToMain) => void,
+    private readonly resolveApp: (ref: AppRef) => Promise<AppDefinition>,
+    private readonly metricsIntervalMs = 500,
+  ) {}
+
+  handle(msg: MainToSlot): void {
+    switch (msg.type) {
+      case 'slot-deploy':
+        this.deploy(msg).catch((e: unknown) => {
+          for (const s of msg.subtasks) {
+            this.report({ type: 'task-state', jobId: msg.jobId, attempt: msg.attempt, subtask: s, state: 'FAILED', error: { code: 'RLINK_INTERNAL', message: errorMessage(e) } });
+          }
+        });
+        break;
+      case 'slot-cancel': this.cancel(msg.jobId, msg.attempt); break;
+      case 'slot-checkpoint-complete': {
+        const d = this.deployments.get(key(msg.jobId, msg.attempt));
+        if (d) { d.finalComplete = true; for (const w of d.finalWaiters.splice(0)) w(); }
+        break;
+      }
+    }
+  }
+
+  private async deploy(msg: Extract<MainToSlot, { type: 'slot-deploy' }>): Promise<void> {
+    const { jobId, attempt } = msg;
+    const fail = (ref: { vertex: string; index: number }, e: unknown) => this.report({
+      type: 'task-state', jobId, attempt, subtask: ref, state: 'FAILED',
+      error: { code: e instanceof RlinkError ? e.code : 'RLINK_TASK_FAILED', message: errorMessage(e) },
+    });
+    let app: AppDefinition;
+    let graph;
+    try {
+      app = await this.resolveApp(msg.app);
+      graph = buildStreamGraph(app, new Props(msg.props)).graph;
+    } catch (e) {
+      for (const s of msg.subtasks) fail(s, e);
+      return;
+    }
+    const job = buildJobGraph(graph);
+    const mine = new Set(msg.subtasks.map((s) => subtaskId(s.vertex, s.index)));
+    const ports = new Map(msg.ports.map((p) => [`${p.role}:${p.channelId}`, p.port]));
+    const inputsByTask = new Map<string, InputChannel[]>();
+    const localOut = new Map<string, OutputChannel>();
+    // Inputs first: a local channel's output end needs its input end.
+    for (const s of msg.subtasks) {
+      const list = inputChannels(job, s.vertex, s.index).map((c, i) => {
+        const input = new InputChannel(c.id, i);
+        if (mine.has(subtaskId(c.producer.vertex, c.producer.index))) localOut.set(c.id, new LocalChannel(c.id, input));
+        else {
+          const port = ports.get(`in:${c.id}`);
+          if (!port) throw new RlinkError('RLINK_INTERNAL', `no transport for input channel ${c.id}`);
+          bindPortInput(port, input);
+        }
+        return input;
+      });
+      inputsByTask.set(subtaskId(s.vertex, s.index), list);
+    }
+    const d: Deployment = {
+      jobId, attempt, tasks: [], finalWaiters: [], finalComplete: false,
+      metricsTimer: setInterval(() => this.reportMetrics(d), this.metricsIntervalMs),
+    };
+    this.deployments.set(key(jobId, attempt), d);
+    for (const s of msg.subtasks) {
+      const outputs = new Map<string, OutputChannel[]>();
+      for (const edge of outputEdges(job, s.vertex)) {
+        outputs.set(edge.id, outputChannels(job, edge, s.index).map((c) => {
+          const local = localOut.get(c.id);
+          if (local) return local;
+          const port = ports.get(`out:${c.id}`);
+          if (!port) throw new RlinkError('RLINK_INTERNAL', `no transport for output channel ${c.id}`);
+          return new PortOutputChannel(c.id, port);
+        }));
+      }
+      const task = new StreamTask({ jobId, attempt, vertexId: s.vertex, subtaskIndex: s.index, batchSize: msg.batchSize }, {
+        graph, job, inputs: inputsByTask.get(subtaskId(s.vertex, s.index))!, outputs,
+        logger: this.logger.child({ job: jobId, attempt }), now: Date.now,
+        awaitFinalCheckpoint: () => {
+          this.report({ type: 'final-ready', jobId, attempt, subtask: s });
+          return d.finalComplete ? Promise.resolve() : new Promise<void>((r) => d.finalWaiters.push(r));
+        },
+      });
+      d.tasks.push(task);
+    }
+    await Promise.all(d.tasks.map(async (task) => {
+      const ref = { vertex: task.desc.vertexId, index: task.desc.subtaskIndex };
+      this.report({ type: 'task-state', jobId, attempt, subtask: ref, state: 'RUNNING' });
+      try {
+        await task.run();
+        this.report({ type: 'task-state', jobId, attempt, subtask: ref, state: task.state });
+      } catch (e) {
+        this.logger.error({ event: 'task.failed', task: task.name, err: errorMessage(e) }, `task ${task.name} failed: ${errorMessage(e)}`);
+        fail(ref, e);
+      }
+    }));
+    this.reportMetrics(d);
+    clearInterval(d.metricsTimer);
+    this.deployments.delete(key(jobId, attempt));
+  }
+
+  private cancel(jobId: string, attempt: number): void {
+    const d = this.deployments.get(key(jobId, attempt));
+    if (!d) return;
+    for (const t of d.tasks) t.cancel();
+    for (const w of d.finalWaiters.splice(0)) w();
+  }
+
+  private reportMetrics(d: Deployment): void {
+    const tasks: SubtaskMetrics[] = d.tasks.map((t) => ({
+      subtask: { vertex: t.desc.vertexId, index: t.desc.subtaskIndex }, name: t.name, state: t.state, metrics: t.metrics.snapshot(),
+    }));
+    this.report({ type: 'metrics', jobId: d.jobId, attempt: d.attempt, tasks });
+  }
+
+  /** Cancels everything (shutdown). */
+  cancelAll(): void { for (const d of this.deployments.values()) this.cancel(d.jobId, d.attempt); }
+}
+
+function key(jobId: string, attempt: number): string { return `${jobId}#${attempt}`; }
