@@ -59,7 +59,6 @@ export class TaskExecutor {
       const w = new Worker(this.opts.workerScript, { workerData: { slot: i, taskManagerId: this.id, logLevel: this.log.level } });
       w.on('message', relay);
       w.on('error', (e) => this.log.error({ event: 'slot.crashed', slot: i, err: e.message }, `slot ${i} worker crashed: ${e.message}`));
-      w.unref();
       s = { post: (m, transfer) => w.postMessage(m, transfer ?? []), terminate: async () => { await w.terminate(); } };
     }
     this.slots[i] = s;

@@ -34,6 +34,12 @@ export interface JobEdge {
 export interface JobGraph {
   jobName: string;
   maxParallelism: number;
+  /**
+   * How far ahead of the watermark a record still makes a watermark generator emit first (see
+   * WatermarkGenerator): 1 when an event-time session window exists (sessions that touch merge, so a
+   * record at watermark + 1 can meet a session the watermark has just closed), else 0.
+   */
+  watermarkSlack: number;
   /** Topological order: every vertex after all of its inputs. */
   vertices: JobVertex[];
 }
@@ -94,7 +100,11 @@ export function buildJobGraph(graph: StreamGraph): JobGraph {
     // Chained vertices get a readable name: "Source: file → Timestamps/Watermarks".
     v.name = v.nodes.map((id) => graph.node(id).name).join(' → ');
   }
-  return { jobName: graph.jobName, maxParallelism: graph.maxParallelism, vertices };
+  const sessions = [...graph.nodes.values()].some((n) => {
+    const a = n.description.assigner as { kind?: string; time?: string } | undefined;
+    return a?.kind === 'session' && a.time === 'event';
+  });
+  return { jobName: graph.jobName, maxParallelism: graph.maxParallelism, watermarkSlack: sessions ? 1 : 0, vertices };
 }
 
 /** Network edges leaving `vertex` (consumers in other vertices). */

@@ -26,6 +26,8 @@ export interface OperatorContext {
   readonly attempt: number;
   /** Records per batch a source reads. */
   readonly batchSize: number;
+  /** The job's watermark slack (JobGraph.watermarkSlack), for watermark generators. */
+  readonly watermarkSlack: number;
   readonly logger: Logger;
   readonly metrics: TaskMetrics;
   /** Wall-clock milliseconds (injectable for tests). */

@@ -122,7 +122,7 @@ export class StreamTask {
       const n = nodes[i]!;
       const ctx: OperatorContext = {
         operatorId: n.id, operatorName: n.name, subtaskIndex: desc.subtaskIndex, parallelism: vertex.parallelism,
-        maxParallelism: job.maxParallelism, jobId: desc.jobId, attempt: desc.attempt, batchSize: desc.batchSize,
+        maxParallelism: job.maxParallelism, jobId: desc.jobId, attempt: desc.attempt, batchSize: desc.batchSize, watermarkSlack: job.watermarkSlack ?? 0,
         logger: this.log.child({ operator: n.name }), metrics: this.metrics,
         now: this.env.now, scheduleAt: (at, fn) => this.scheduleAt(at, fn),
       };
@@ -146,7 +146,7 @@ export class StreamTask {
       if (r.kind === 'idle') {
         await Promise.race([sleep(r.waitMs, this.timers), this.mailbox.whenNotEmpty()]);
         lastYield = Date.now();
-      } else if (Date.now() - lastYield > 5) {
+      } else if (Date.now() - lastYield >= 1) {
         await yieldToEventLoop(); // let timers and messages of this thread run
         lastYield = Date.now();
       }

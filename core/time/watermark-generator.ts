@@ -37,6 +37,8 @@ export class WatermarkGenerator {
     private readonly metrics: TaskMetrics,
     logger: Logger,
     private readonly now: () => number,
+    /** See JobGraph.watermarkSlack. */
+    private readonly slack = 0,
   ) {
     this.bound = strategy.boundMs;
     this.extract = timestampExtractor(strategy.timestampField, strategy.assigner);
@@ -51,62 +53,70 @@ export class WatermarkGenerator {
   get currentWatermark(): number { return this.emitted; }
   get hasIdleness(): boolean { return this.idleTimeout !== undefined; }
 
-  /** Timestamps and forwards one batch read from `split`; where = a description for the log (file:line). */
+  /**
+   * Timestamps and forwards one batch read from `split`. `carried` are the timestamps the records
+   * already have (used when the strategy has no field and no assigner); `where(i)` describes record i
+   * for the log (file:line).
+   */
   process(split: string, values: unknown[], carried?: number[], where?: (index: number) => string): void {
     const n = values.length;
     const st = this.split(split);
     st.lastActive = this.now();
-    if (st.idle) { st.idle = false; }
+    if (st.idle) st.idle = false;
     if (this.idleEmitted) { this.idleEmitted = false; this.output.emitStatus(false); }
     if (n === 0) return;
 
-    let ts: number[] = new Array<number>(n);
-    let invalid = 0;
-    let prev = st.maxTs;
-    for (let i = 0; i < n; i++) {
-      const t = this.useCarried ? (carried ? carried[i]! : Number.NaN) : this.extract(values[i], prev);
-      ts[i] = t;
-      if (t === t && t !== Infinity && t !== -Infinity) prev = t; else invalid++;
-    }
-    if (invalid > 0) {
-      const keptV: unknown[] = [];
-      const keptT: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const t = ts[i]!;
-        if (t === t && t !== Infinity && t !== -Infinity) { keptV.push(values[i]); keptT.push(t); }
-        else {
-          this.metrics.recordsInvalid++;
-          this.invalidLog.warn({ split, at: where?.(i), record: preview(values[i]) }, `record without a valid timestamp dropped${where ? ` at ${where(i)}` : ''}`);
-        }
-      }
-      values = keptV; ts = keptT;
-    }
-    if (this.bound === null) { if (values.length) this.output.emitBatch(values, ts); return; }
-
     const bound = this.bound;
-    const others = this.minOverOthers(st);
+    const slack = this.slack;
+    const others = bound === null ? 0 : this.minOverOthers(st);
+    const extract = this.extract;
+    const useCarried = this.useCarried;
     let emitted = this.emitted;
     let wm = st.watermark;
     let maxTs = st.maxTs;
-    let from = 0;
-    const m = values.length;
-    for (let i = 0; i < m; i++) {
-      const t = ts[i]!;
-      const combined = wm < others ? wm : others;
-      // This record is at or behind the watermark its predecessors established: emit that first.
-      if (combined > emitted && t <= combined + 1) {
-        if (i > from) this.output.emitBatch(values.slice(from, i), ts.slice(from, i));
-        from = i;
-        emitted = combined;
-        this.output.emitWatermark(combined);
+    let combined = wm < others ? wm : others;
+    // One pass: timestamps into `ts`; records without one are skipped (and the batch compacted).
+    let outV = values;
+    let ts = new Array<number>(n);
+    let m = 0;      // records kept so far
+    let from = 0;   // start (in kept records) of the part not yet emitted
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      const t = useCarried ? (carried ? carried[i]! : Number.NaN) : extract(v, maxTs);
+      if (!(t > -Infinity && t < Infinity)) {
+        this.invalid(split, v, where?.(i));
+        if (outV === values) outV = values.slice(0, i);
+        continue;
       }
-      if (t > maxTs) { maxTs = t; wm = t - bound - 1; }
+      if (bound !== null) {
+        // At or behind the watermark its predecessors established: emit that watermark first.
+        if (combined > emitted && t <= combined + slack) {
+          if (m > from) this.output.emitBatch(outV.slice(from, m), ts.slice(from, m));
+          from = m;
+          emitted = combined;
+          this.output.emitWatermark(combined);
+        }
+        if (t > maxTs) {
+          maxTs = t;
+          wm = t - bound - 1;
+          combined = wm < others ? wm : others;
+        }
+      }
+      if (outV !== values) outV.push(v);
+      ts[m++] = t;
     }
-    st.maxTs = maxTs; st.watermark = wm;
-    if (from === 0) this.output.emitBatch(values, ts);
-    else if (from < m) this.output.emitBatch(values.slice(from), ts.slice(from));
+    st.maxTs = maxTs;
+    st.watermark = wm;
+    if (m < n) ts.length = m;
+    if (from === 0) { if (m > 0) this.output.emitBatch(outV, ts); }
+    else if (from < m) this.output.emitBatch(outV.slice(from, m), ts.slice(from, m));
     this.emitted = emitted;
     this.emitIfAdvanced();
+  }
+
+  private invalid(split: string, v: unknown, at: string | undefined): void {
+    this.metrics.recordsInvalid++;
+    this.invalidLog.warn({ split, at, record: preview(v) }, `record without a valid timestamp dropped${at ? ` at ${at}` : ''}`);
   }
 
   /** A split is done (a file read to its end): it no longer holds back the watermark. */

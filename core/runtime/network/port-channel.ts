@@ -1,21 +1,23 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { StreamElement } from '../elements';
+import { decodeBatch, encodeBatch, transferables, type EncodedBatch } from './batch-codec';
 import type { InputChannel, OutputChannel } from './channel';
 
 /**
  * A channel between two worker threads of one process, over a MessagePort. Elements are structured-
  * cloned by postMessage; credits flow back on the same port.
  *
- *   producer ── {e: element} ──▶ consumer
+ *   producer ── {b: batch} ────▶ consumer   (records, columnar: batch-codec.ts)
+ *   producer ── {e: element} ──▶ consumer   (watermarks, statuses, barriers, end)
  *   producer ◀── {c: n} ──────── consumer   (n elements taken: n credits back)
  */
-type PortMessage = { e: StreamElement } | { c: number };
+type PortMessage = { e: StreamElement } | { b: EncodedBatch } | { c: number };
 
 export class PortOutputChannel implements OutputChannel {
   private credits: number;
   private waiters: Array<() => void> = [];
 
-  constructor(readonly id: string, private readonly port: MessagePort, capacity = 8) {
+  constructor(readonly id: string, private readonly port: MessagePort, capacity = 32) {
     this.credits = capacity;
     port.on('message', (m: PortMessage) => {
       if ('c' in m) {
@@ -27,7 +29,10 @@ export class PortOutputChannel implements OutputChannel {
 
   send(element: StreamElement): void {
     this.credits--;
-    this.port.postMessage({ e: element } satisfies PortMessage);
+    if (element.kind === 'records') {
+      const b = encodeBatch(element.values, element.timestamps);
+      this.port.postMessage({ b } satisfies PortMessage, transferables(b));
+    } else this.port.postMessage({ e: element } satisfies PortMessage);
   }
 
   get writable(): boolean { return this.credits > 0; }
@@ -52,6 +57,9 @@ export function bindPortInput(port: MessagePort, input: InputChannel): () => voi
       queueMicrotask(() => { scheduled = false; const c = owed; owed = 0; port.postMessage({ c } satisfies PortMessage); });
     }
   };
-  port.on('message', (m: PortMessage) => { if ('e' in m) input.push(m.e); });
+  port.on('message', (m: PortMessage) => {
+    if ('b' in m) { const { values, timestamps } = decodeBatch(m.b); input.push({ kind: 'records', values, timestamps }); }
+    else if ('e' in m) input.push(m.e);
+  });
   return () => port.close();
 }

@@ -25,7 +25,7 @@ export class SourceOperator extends AbstractOperator {
     this.reader = this.source.createReader(connectorContext(ctx));
     const splits = await this.reader.open(restored);
     if (this.strategy) {
-      this.generator = new WatermarkGenerator(this.strategy, output, ctx.metrics, ctx.logger, ctx.now);
+      this.generator = new WatermarkGenerator(this.strategy, output, ctx.metrics, ctx.logger, ctx.now, ctx.watermarkSlack);
       for (const s of splits) this.generator.addSplit(s);
     }
   }

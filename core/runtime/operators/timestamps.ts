@@ -16,7 +16,7 @@ export class TimestampsOperator extends AbstractOperator {
 
   override open(ctx: OperatorContext, output: Output): void {
     super.open(ctx, output);
-    this.generator = new WatermarkGenerator(this.strategy, output, ctx.metrics, ctx.logger, ctx.now);
+    this.generator = new WatermarkGenerator(this.strategy, output, ctx.metrics, ctx.logger, ctx.now, ctx.watermarkSlack);
     this.generator.addSplit('input');
     if (this.strategy.idlenessMs !== undefined) this.scheduleIdleCheck();
   }
