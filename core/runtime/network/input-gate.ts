@@ -93,10 +93,12 @@ export class InputGate {
           }
           case 'status': {
             st.idle = el.idle;
+            const events: GateEvent[] = [];
             const s = this.statusChange();
-            if (s) return s;
+            if (s) events.push(s);
             const ev = this.advance();
-            if (ev) return ev;
+            if (ev) events.push(ev);
+            if (events.length > 0) { this.deferred.push(...events.slice(1)); return events[0]; }
             break;
           }
           case 'barrier': {
@@ -108,11 +110,14 @@ export class InputGate {
             st.ended = true;
             st.watermark = MAX_WATERMARK;
             this.endedCount++;
+            // Ending may complete an alignment, advance the watermark and end the input, in that order.
+            const events: GateEvent[] = [];
             const b = this.checkAligned();
-            if (b) return b;
+            if (b) events.push(b);
             const ev = this.advance();
-            if (ev) return ev;
-            if (this.endedCount === n && !this.endDelivered) { this.endDelivered = true; return { kind: 'end' }; }
+            if (ev) events.push(ev);
+            if (this.endedCount === n && !this.endDelivered) { this.endDelivered = true; events.push({ kind: 'end' }); }
+            if (events.length > 0) { this.deferred.push(...events.slice(1)); return events[0]; }
             break;
           }
         }
