@@ -125,9 +125,15 @@ export class JobMaster {
     this.states.set(id, state);
     const m = this.metrics.get(id);
     if (m) m.state = state;
-    if (state === 'FAILED' && this.status.status === 'RUNNING') this.onFailure(`task ${id} failed: ${error ?? 'unknown error'}`);
+    if (state === 'FAILED' && this.status.status === 'RUNNING') this.onFailure(`task ${this.taskName(ref)} failed: ${error ?? 'unknown error'}`);
     else if (state === 'FINISHED' && this.status.status === 'RUNNING' && [...this.states.values()].every((s) => s === 'FINISHED')) this.finish('FINISHED');
     else if (this.status.status === 'CANCELLING' && [...this.states.values()].every((s) => s !== 'RUNNING' && s !== 'DEPLOYING' && s !== 'CANCELING')) this.finish('CANCELED');
+  }
+
+  /** "Source: file → Map (2/4)", as the user named the operators. */
+  private taskName(ref: SubtaskRef): string {
+    const v = this.job.vertices.find((x) => x.id === ref.vertex);
+    return v ? `${v.name} (${ref.index + 1}/${v.parallelism})` : subtaskId(ref.vertex, ref.index);
   }
 
   /** All subtasks consumed their input and prepared: the final checkpoint is complete, sinks may commit. */

@@ -33,7 +33,7 @@ export class SlotRunner {
     private readonly logger: Logger,
     private readonly report: (msg: SlotToMain) => void,
     private readonly resolveApp: (ref: AppRef) => Promise<AppDefinition>,
-    private readonly metricsIntervalMs = 500,
+    private readonly metricsIntervalMs = 250,
   ) {}
 
   handle(msg: MainToSlot): void {

@@ -29,7 +29,7 @@ export default class Run extends BaseCommand {
     const badFlag = extra.find((a) => a.startsWith('-'));
     if (badFlag) throw new RlinkError('RLINK_CONFIG', `Nonexistent flag: ${badFlag} (see rlink run --help)`);
     const props = Props.fromArgs(extra);
-    const logger = createLogger({ level: flags['log-level'] }).child({ component: 'cli' });
+    const logger = createLogger({ level: flags['log-level'] });
     const { app, bundle, dispose } = await prepareApp(args.app);
     const progress = new ProgressReporter();
     const json = this.jsonEnabled();
@@ -47,7 +47,7 @@ export default class Run extends BaseCommand {
         app, appRef: { kind: 'bundle', path: bundle.path, hash: bundle.hash }, props, logger,
         ...(flags.slots !== undefined ? { slots: flags.slots } : {}),
         onStarted: (j) => { cancel = j.cancel; },
-        ...(json ? {} : { onProgress: (p) => progress.update(p), progressIntervalMs: progress.tty ? 250 : 1000 }),
+        ...(json ? {} : { onProgress: (p) => progress.update(p), progressIntervalMs: progress.tty ? 500 : 1000 }),
       });
       progress.done();
       const secs = (result.durationMs / 1000).toFixed(1);

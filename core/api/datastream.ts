@@ -41,9 +41,9 @@ export class DataStream<T = any> {
     createOperator: () => StreamOperator, partitioning?: { kind: 'hash'; key: KeySpec }, sideOutputs?: string[]): StreamNode {
     const parallelism = opts.parallelism ?? (partitioning ? this.env.defaultParallelism : this.env.parallelismOf(this.handles));
     const inputs: StreamEdge[] = this.handles.map((h) => {
-      const upstream = this.env.graph.node(h.node);
+      const upstream = this.env.graph.node(this.env.resolve(h.node));
       const p: Partitioning = partitioning ? 'hash' : upstream.parallelism === parallelism ? 'forward' : 'rebalance';
-      const e: StreamEdge = { source: h.node, partitioning: p };
+      const e: StreamEdge = { source: upstream.id, partitioning: p };
       if (h.sideOutput !== undefined) e.sideOutput = h.sideOutput;
       if (partitioning) e.key = partitioning.key;
       return e;
@@ -104,7 +104,7 @@ export class DataStream<T = any> {
 
 /** The output of one operator: it can be named, given a uid and a parallelism after the fact, and has side outputs. */
 export class SingleOutputStream<T = any> extends DataStream<T> {
-  private get nodeId(): string { return this.handles[0]!.node; }
+  private get nodeId(): string { return this.env.resolve(this.handles[0]!.node); }
 
   /** A stable operator id, so savepoints still match after the job changes. */
   uid(uid: string): this {

@@ -28,6 +28,8 @@ export interface OperatorOptions {
 export class StreamExecutionEnvironment {
   readonly graph: StreamGraph;
   private readonly ordinals = new Map<string, number>();
+  /** Ids renamed by `.uid()`: streams taken before the rename still name the old id. */
+  private readonly aliases = new Map<string, string>();
 
   constructor(jobName: string, readonly defaultParallelism = 1, maxParallelism = 128) {
     this.graph = new StreamGraph(jobName, maxParallelism);
@@ -72,9 +74,16 @@ export class StreamExecutionEnvironment {
     return this.graph.add(node);
   }
 
+  /** @internal The current id of a node, following `.uid()` renames. */
+  resolve(id: string): string {
+    let cur = id;
+    for (let next = this.aliases.get(cur); next !== undefined; next = this.aliases.get(cur)) cur = next;
+    return cur;
+  }
+
   /** @internal The parallelism of the node(s) a handle list comes from (the largest). */
   parallelismOf(inputs: readonly StreamHandle[]): number {
-    return Math.max(...inputs.map((h) => this.graph.node(h.node).parallelism));
+    return Math.max(...inputs.map((h) => this.graph.node(this.resolve(h.node)).parallelism));
   }
 
   /** @internal Re-keys a node under a user-chosen uid (DataStream.uid()). */
@@ -85,6 +94,7 @@ export class StreamExecutionEnvironment {
     if (this.graph.nodes.has(uid)) throw new RlinkError('RLINK_GRAPH', `two operators have the uid '${uid}': uids must be unique`);
     for (const n of this.graph.nodes.values()) for (const e of n.inputs) if (e.source === oldId) e.source = uid;
     this.graph.nodes.delete(oldId);
+    this.aliases.set(oldId, uid);
     node.id = uid;
     node.uid = uid;
     this.graph.nodes.set(uid, node);

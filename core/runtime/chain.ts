@@ -1,8 +1,18 @@
 import type { Output, StreamOperator } from './operator';
 import type { RecordWriter } from './network/record-writer';
 import type { StreamElement } from './elements';
+import { copyBatch } from './copy-batch';
 
 interface Targets { operators: StreamOperator[]; writers: RecordWriter[] }
+
+/** Hands a batch to every consumer; with several, all but the last get their own copy (fan-out). */
+function deliver(t: Targets, values: unknown[], timestamps: number[]): void {
+  const n = t.operators.length + t.writers.length;
+  let k = 0;
+  const next = () => (++k < n ? copyBatch(values) : values);
+  for (const op of t.operators) op.processBatch(next(), timestamps);
+  for (const w of t.writers) w.emit(next(), timestamps);
+}
 
 /**
  * The output of one operator inside a chain: chained operators are called directly, network edges
@@ -20,15 +30,18 @@ export class ChainOutput implements Output {
 
   emitBatch(values: unknown[], timestamps: number[]): void {
     const { operators, writers } = this.main;
-    for (let i = 0; i < operators.length; i++) operators[i]!.processBatch(values, timestamps);
-    for (let i = 0; i < writers.length; i++) writers[i]!.emit(values, timestamps);
+    if (operators.length + writers.length === 1) {
+      if (operators.length === 1) operators[0]!.processBatch(values, timestamps);
+      else writers[0]!.emit(values, timestamps);
+      return;
+    }
+    deliver(this.main, values, timestamps);
   }
 
   emitSide(tag: string, values: unknown[], timestamps: number[]): void {
     const t = this.side.get(tag);
     if (!t) return; // nobody consumes this side output
-    for (const op of t.operators) op.processBatch(values, timestamps);
-    for (const w of t.writers) w.emit(values, timestamps);
+    deliver(t, values, timestamps);
   }
 
   emitWatermark(timestamp: number): void {

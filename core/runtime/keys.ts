@@ -66,8 +66,16 @@ export function murmur3(s: string, seed = 0): number {
 }
 
 export function keyGroupOf(key: Key, maxParallelism: number): number {
+  if (typeof key === 'number' && (key | 0) === key) return fmix32(key) % maxParallelism; // -0 too: it is the key 0
   const canonical = typeof key === 'string' ? key : `\u0000${String(key)}`;
   return murmur3(canonical) % maxParallelism;
+}
+
+/** MurmurHash3's finaliser: a well-mixed 32-bit hash of a 32-bit integer (int keys skip the string). */
+export function fmix32(k: number): number {
+  let h = k | 0;
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
+  return h >>> 0;
 }
 
 /** The subtask that owns a key group (Flink's computeOperatorIndexForKeyGroup). */
