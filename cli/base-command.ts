@@ -8,16 +8,17 @@ import { RlinkError, errorMessage } from '../core/errors';
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
   static override baseFlags = {
-    'log-level': Flags.string({ description: 'Log level of the logs written to stderr.', options: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'warn', helpGroup: 'GLOBAL' }),
+    'log-level': Flags.string({ description: 'Level of the logs written to stderr (default: $RLINK_LOG_LEVEL, else warn).', options: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], helpGroup: 'GLOBAL' }),
   };
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     const command = `rlink ${this.id ?? ''}`.trim();
     const exit = err instanceof RlinkError ? 1 : err.oclif?.exit ?? err.exitCode ?? 1;
+    const code = err instanceof RlinkError ? err.code : 'RLINK_CLI';
     let message = errorMessage(err);
-    if (err instanceof Errors.CLIError && /Nonexistent flag|Unexpected argument|Missing required/.test(message)) message = message.replace(/\s*See more help with --help.*/s, '');
+    if (err instanceof Errors.CLIError && /Nonexistent flag|Unexpected argument|Missing (\d+ )?required/.test(message)) message = message.replace(/\s*See more help with --help.*/s, '');
     if (this.jsonEnabled()) {
-      process.stdout.write(`${JSON.stringify({ error: { code: err instanceof RlinkError ? err.code : 'RLINK_CLI', message } })}\n`);
+      process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
     } else {
       process.stderr.write(`${command}: ${message}\n`);
     }

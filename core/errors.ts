@@ -8,9 +8,8 @@ export type ErrorCode =
   | 'RLINK_APP_BUILD'       // the user's defineApp/build threw or returned nothing usable
   | 'RLINK_APP_BUNDLE'      // esbuild could not bundle the app
   | 'RLINK_GRAPH'           // an invalid dataflow (no sink, bad parallelism, ...)
-  | 'RLINK_RECORD'          // a record that cannot be parsed or lacks its timestamp
-  | 'RLINK_TASK_FAILED'     // a subtask threw while running
-  | 'RLINK_CANCELED'        // the job was cancelled
+  | 'RLINK_TASK_FAILED'     // a subtask threw while running (the job failed)
+  | 'RLINK_CLI'             // the command line itself: an unknown flag, a missing argument
   | 'RLINK_INTERNAL';
 
 export interface ErrorContext {

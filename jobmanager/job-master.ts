@@ -25,6 +25,8 @@ export interface JobResult {
   name: string;
   status: JobStatus;
   error?: string;
+  /** The failing task's error code (RLINK_TASK_FAILED, RLINK_APP_BUILD, …). */
+  errorCode?: string;
   restarts: number;
   durationMs: number;
 }
@@ -57,6 +59,8 @@ export class JobMaster {
   readonly startTime = Date.now();
   endTime = -1;
   private failure: string | undefined;
+  /** The error code of the first task failure of the attempt that failed the job. */
+  private failureCode: string | undefined;
   private placement: Placement[] = [];
   private readonly states = new Map<string, TaskState>();
   private readonly finalReady = new Set<string>();
@@ -113,7 +117,10 @@ export class JobMaster {
   handle(msg: TaskManagerToJobManager): void {
     if ('attempt' in msg && msg.attempt !== this.attempt) return; // a message of an attempt already replaced
     switch (msg.type) {
-      case 'task-state': this.onTaskState(msg.subtask, msg.state, msg.error?.message); break;
+      case 'task-state':
+        if (msg.state === 'FAILED' && msg.error && this.failureCode === undefined) this.failureCode = msg.error.code;
+        this.onTaskState(msg.subtask, msg.state, msg.error?.message);
+        break;
       case 'final-ready': this.onFinalReady(msg.subtask); break;
       case 'metrics': for (const t of msg.tasks) this.metrics.set(subtaskId(t.subtask.vertex, t.subtask.index), t); break;
       default: break;
@@ -153,6 +160,7 @@ export class JobMaster {
     if (delay === undefined) { this.fail(reason); return; }
     this.restarts++;
     this.status.transition('RESTARTING');
+    this.failureCode = undefined;
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (this.status.status !== 'RESTARTING') return;
@@ -186,7 +194,7 @@ export class JobMaster {
   private complete(): void {
     this.endTime = Date.now();
     const r: JobResult = { jobId: this.jobId, name: this.name, status: this.status.status, restarts: this.restarts, durationMs: this.endTime - this.startTime };
-    if (this.failure !== undefined) r.error = this.failure;
+    if (this.failure !== undefined) { r.error = this.failure; r.errorCode = this.failureCode ?? 'RLINK_TASK_FAILED'; }
     this.resolveDone(r);
   }
 

@@ -92,7 +92,7 @@ export function progressOf(master: JobMaster): JobProgress {
   let wm: number | null = null;
   for (const t of master.metrics.values()) {
     if (sources.has(t.subtask.vertex)) recordsIn += t.metrics.recordsIn;
-    if (sinks.has(t.subtask.vertex)) recordsOut += t.metrics.recordsOut;
+    if (sinks.has(t.subtask.vertex)) recordsOut += t.metrics.recordsWritten;
     invalid += t.metrics.recordsInvalid;
     late += t.metrics.lateRecordsDropped;
     if (!sources.has(t.subtask.vertex) && t.metrics.watermark !== null) wm = wm === null ? t.metrics.watermark : Math.min(wm, t.metrics.watermark);

@@ -1,7 +1,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import type { AppDefinition } from '../core/api/app';
-import type { AppRef, DeployMessage, JobManagerToTaskManager, TaskManagerToJobManager } from '../core/protocol/messages';
+import type { AppRef, DeployMessage, JobManagerToTaskManager, SubtaskRef, TaskManagerToJobManager } from '../core/protocol/messages';
 import { PROTOCOL_VERSION } from '../core/protocol/messages';
 import { channelsOf, subtaskId } from '../core/graph/execution-graph';
 import type { Logger } from '../core/logging';
@@ -32,6 +32,8 @@ export interface TaskExecutorOptions {
 export class TaskExecutor {
   readonly id: string;
   private readonly slots: Slot[] = [];
+  /** What each slot runs (job attempt → subtasks), to fail those subtasks if its worker dies. */
+  private readonly slotWork = new Map<number, Map<string, { jobId: string; attempt: number; subtasks: SubtaskRef[] }>>();
   private send: (msg: TaskManagerToJobManager) => void = () => {};
   private readonly log: Logger;
 
@@ -58,11 +60,23 @@ export class TaskExecutor {
       if (!this.opts.workerScript) throw new RlinkError('RLINK_INTERNAL', 'threads mode needs the worker script');
       const w = new Worker(this.opts.workerScript, { workerData: { slot: i, taskManagerId: this.id, logLevel: this.log.level } });
       w.on('message', relay);
-      w.on('error', (e) => this.log.error({ event: 'slot.crashed', slot: i, err: e.message }, `slot ${i} worker crashed: ${e.message}`));
+      w.on('error', (e) => this.slotLost(i, `slot ${i} worker crashed: ${e.message}`));
+      w.on('exit', (code) => { if (this.slots[i] === s && !this.stopping) this.slotLost(i, `slot ${i} worker exited with code ${code}`); });
       s = { post: (m, transfer) => w.postMessage(m, transfer ?? []), terminate: async () => { await w.terminate(); } };
     }
     this.slots[i] = s;
     return s;
+  }
+
+  /** A slot's worker died: its subtasks failed (the job master restarts or fails the job), the slot starts afresh. */
+  private slotLost(i: number, reason: string): void {
+    this.log.error({ event: 'slot.crashed', slot: i, reason }, reason);
+    this.slots[i] = undefined as unknown as Slot;
+    const work = this.slotWork.get(i);
+    this.slotWork.delete(i);
+    for (const w of work?.values() ?? []) {
+      for (const s of w.subtasks) this.send({ type: 'task-state', jobId: w.jobId, attempt: w.attempt, subtask: s, state: 'FAILED', error: { code: 'RLINK_TASK_FAILED', message: reason } });
+    }
   }
 
   private handle(msg: JobManagerToTaskManager): void {
@@ -98,6 +112,10 @@ export class TaskExecutor {
       }
     }
     for (const a of msg.slots) {
+      const work = this.slotWork.get(a.slot) ?? new Map();
+      for (const [k, w] of work) if (w.jobId === msg.jobId) work.delete(k); // an older attempt of this job
+      work.set(`${msg.jobId}#${msg.attempt}`, { jobId: msg.jobId, attempt: msg.attempt, subtasks: a.subtasks });
+      this.slotWork.set(a.slot, work);
       const p = ports.get(a.slot)!;
       this.slot(a.slot).post({
         type: 'slot-deploy', jobId: msg.jobId, attempt: msg.attempt, app: msg.app, props: msg.props,
@@ -106,7 +124,10 @@ export class TaskExecutor {
     }
   }
 
+  private stopping = false;
+
   async shutdown(): Promise<void> {
+    this.stopping = true;
     await Promise.all(this.slots.filter(Boolean).map((s) => s.terminate()));
     this.slots.length = 0;
   }

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { Props } from '../../core/api/props';
 import { createLogger } from '../../core/logging';
-import { RlinkError } from '../../core/errors';
+import { RlinkError, type ErrorCode } from '../../core/errors';
 import { runLocal, type LocalRunResult } from '../../local/local-cluster';
 import { prepareApp } from '../lib/app-bundle';
 import { ProgressReporter } from '../lib/progress';
@@ -29,7 +29,7 @@ export default class Run extends BaseCommand {
     const badFlag = extra.find((a) => a.startsWith('-'));
     if (badFlag) throw new RlinkError('RLINK_CONFIG', `Nonexistent flag: ${badFlag} (see rlink run --help)`);
     const props = Props.fromArgs(extra);
-    const logger = createLogger({ level: flags['log-level'] });
+    const logger = createLogger({ level: flags['log-level'] ?? process.env.RLINK_LOG_LEVEL ?? 'warn' });
     const { app, bundle, dispose } = await prepareApp(args.app);
     const progress = new ProgressReporter();
     const json = this.jsonEnabled();
@@ -60,7 +60,7 @@ export default class Run extends BaseCommand {
         else process.stderr.write(`rlink run: job ${app.name} CANCELED after ${secs}s\n`);
         this.exit(130);
       }
-      throw new RlinkError('RLINK_TASK_FAILED', `job ${app.name} FAILED: ${result.error ?? 'unknown error'}`);
+      throw new RlinkError((result.errorCode ?? 'RLINK_TASK_FAILED') as ErrorCode, `job ${app.name} FAILED: ${result.error ?? 'unknown error'}`);
     } finally {
       process.off('SIGINT', onSigint);
       await dispose();

@@ -87,13 +87,14 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
 
   /**
    * Prepares the output location. `restored` (optional, the sink's checkpointed committables) marks a
-   * restart: without it, at attempt 0, this is a fresh run and earlier output at the target is removed.
+   * restart from a checkpoint: without it the job runs from its beginning (a first run, or a restart
+   * with no checkpoint to restore), so earlier output at the target is removed and written again.
    * Staging files left by earlier attempts that were never prepared (`.inprogress`) are deleted; prepared
    * ones (`.pending`) are kept for a restored checkpoint to commit, unless `restored` shows they are not
    * part of it.
    */
   async open(restored?: unknown): Promise<void> {
-    const fresh = this.ctx.attempt === 0 && restored === undefined;
+    const fresh = restored === undefined;
     await this.prepareLayout(fresh);
     const keep = restored === undefined ? undefined : referencedStaged(restored);
     const prefix = `.${this.base}.`;

@@ -41,7 +41,7 @@ export interface Source<T = unknown> {
   /** JSON description for the job graph (no secrets). */
   describe(): Record<string, unknown>;
   createReader(ctx: ConnectorContext): SourceReader<T>;
-  /** The largest useful parallelism (e.g. a collection: 1); undefined when any. */
+  /** The largest parallelism the source supports; undefined when any. */
   readonly maxParallelism?: number;
 }
 

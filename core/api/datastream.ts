@@ -144,6 +144,12 @@ export class KeyedStream<T = any> extends DataStream<T> {
 
   private get keyDescription(): unknown { return this.key.kind === 'fn' ? 'fn' : this.key.fields; }
 
+  /** Any operator applied to a keyed stream receives its records partitioned by key (Flink's KeyedStream). */
+  protected override addOperator(kind: NodeKind, name: string, opts: OperatorOptions, description: Record<string, unknown>,
+    createOperator: () => StreamOperator, partitioning?: { kind: 'hash'; key: KeySpec }, sideOutputs?: string[]): StreamNode {
+    return super.addOperator(kind, name, opts, description, createOperator, partitioning ?? { kind: 'hash', key: this.key }, sideOutputs);
+  }
+
   override process<O>(fn: KeyedProcessFunction<T, O> | ProcessFunction<T, O>, opts: OperatorOptions = {}): SingleOutputStream<O> {
     const kpf: KeyedProcessFunction<T, O> = typeof fn === 'function'
       ? { processElement: (v, ctx, out) => (fn as (v: T, c: any, o: any) => void)(v, ctx, out) }

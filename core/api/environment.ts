@@ -53,9 +53,6 @@ export class StreamExecutionEnvironment {
     return new DataStream<T>(this, [{ node: node.id }]);
   }
 
-  /** Shorthand for `fromSource(sources.collection(records))` with parallelism 1. */
-  fromCollection<T = any>(source: Source<T>): DataStream<T> { return this.fromSource(source, { parallelism: 1 }); }
-
   /** @internal Adds a node with a deterministic id: its uid, or a hash of its kind, inputs and position. */
   addNode(spec: {
     kind: NodeKind; name: string; uid?: string | undefined; parallelism: number; maxParallelism?: number | undefined;

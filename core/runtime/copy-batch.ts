@@ -7,6 +7,12 @@ import { decodeBatch, encodeBatch } from './network/batch-codec';
  * codec (~40 ns each); anything else through structuredClone; values that cannot be cloned
  * (functions, class instances with methods) are shared as they are.
  */
+/** A deep copy of one value (structuredClone; shared as is when it cannot be cloned). */
+export function copyValue<T>(v: T): T {
+  if (v === null || typeof v !== 'object') return v;
+  try { return structuredClone(v); } catch { return v; }
+}
+
 export function copyBatch(values: unknown[]): unknown[] {
   if (values.length === 0) return [];
   const first = values[0];

@@ -7,6 +7,8 @@ export class TaskMetrics {
   recordsOut = 0;
   bytesIn = 0;
   bytesOut = 0;
+  /** Records handed to a sink of this task. */
+  recordsWritten = 0;
   /** Records that could not be parsed or lacked their timestamp: dropped, counted, logged. */
   recordsInvalid = 0;
   /** Late records dropped by windows (no side output configured). */
@@ -18,7 +20,7 @@ export class TaskMetrics {
 
   snapshot(): TaskMetricsSnapshot {
     return {
-      recordsIn: this.recordsIn, recordsOut: this.recordsOut, bytesIn: this.bytesIn, bytesOut: this.bytesOut,
+      recordsIn: this.recordsIn, recordsOut: this.recordsOut, recordsWritten: this.recordsWritten, bytesIn: this.bytesIn, bytesOut: this.bytesOut,
       recordsInvalid: this.recordsInvalid, lateRecordsDropped: this.lateRecordsDropped,
       backpressureMs: this.backpressureMs,
       watermark: Number.isFinite(this.watermark) ? this.watermark : null,
@@ -29,6 +31,7 @@ export class TaskMetrics {
 export interface TaskMetricsSnapshot {
   recordsIn: number;
   recordsOut: number;
+  recordsWritten: number;
   bytesIn: number;
   bytesOut: number;
   recordsInvalid: number;

@@ -82,7 +82,7 @@ export class StreamTask {
       await this.tearDown().catch(() => {});
       if (this.canceled) { this.state = 'CANCELED'; return; }
       this.state = 'FAILED';
-      throw err instanceof RlinkError ? err : new RlinkError('RLINK_TASK_FAILED', `task ${this.name} failed: ${errorMessage(err)}`, { cause: err, context: { task: this.name } });
+      throw err instanceof RlinkError ? err : new RlinkError('RLINK_TASK_FAILED', errorMessage(err), { cause: err, context: { task: this.name } });
     }
   }
 

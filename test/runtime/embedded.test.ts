@@ -130,6 +130,35 @@ describe('embedded cluster, inline', () => {
     expect(sorted(out.committed)).toEqual(sorted([{ a: 1, b: 'x', v: 1 }, { a: 1, b: 'y', v: 2 }, { a: 1, b: 'x', v: 4 }]));
   });
 
+  it('partitions any operator after keyBy by key, like Flink\'s KeyedStream', async () => {
+    const out = memorySink<{ k: number; sub: number }>();
+    await run(defineApp({
+      name: 'keyed-map',
+      build(env) {
+        env.fromSource(sources.collection(Array.from({ length: 200 }, (_, i) => ({ k: i % 10 }))))
+          .keyBy('k')
+          .process((r: { k: number }, _ctx: unknown, o: { collect(x: unknown): void }) => o.collect(r), { parallelism: 1 })
+          .keyBy('k')
+          .map(function (this: unknown, r: { k: number }) { return r; }, { parallelism: 3 })
+          .sinkTo(out.sink, { parallelism: 3 });
+      },
+    }));
+    expect(out.committed).toHaveLength(200);
+  });
+
+  it('keeps rolling-reduce state apart from what it emitted, even when the function updates in place', async () => {
+    const out = memorySink<{ k: string; n: number }>();
+    await run(defineApp({
+      name: 'reduce-in-place',
+      build(env) {
+        env.fromSource(sources.collection([{ k: 'a', n: 1 }, { k: 'a', n: 1 }, { k: 'a', n: 1 }]))
+          .keyBy('k').reduce((acc: { k: string; n: number }, x: { n: number }) => { acc.n += x.n; return acc; })
+          .sinkTo(out.sink);
+      },
+    }));
+    expect(out.committed.map((r) => r.n)).toEqual([1, 2, 3]);
+  });
+
   it('fails the job with the task error, and restarts by the fixed-delay strategy', async () => {
     let attempts = 0;
     const failing = defineApp({

@@ -133,11 +133,14 @@ export function decodeBatch(b: EncodedBatch): { values: unknown[]; timestamps: n
     for (let i = 0; i < b.n; i++) { const l = b.lens![i]!; out[i] = b.strs!.substring(sp, sp + l); sp += l; }
     return { values: out, timestamps };
   }
-  const c = codecFor(Object.fromEntries(b.fields!.map((f, j) => [f, sampleOf(b.types![j]!)])))!;
-  return { values: c.codec.decode(b.n, b.nums!, b.strs!, b.lens!), timestamps };
+  const key = `${b.types!}|${b.fields!.join('\u0001')}`;
+  let codec = codecs.get(key);
+  if (!codec) {
+    codec = compile(b.fields!, b.types!);
+    if (codecs.size < MAX_CODECS) codecs.set(key, codec); // the sender chose columns: always decode them
+  }
+  return { values: codec.decode(b.n, b.nums!, b.strs!, b.lens!), timestamps };
 }
-
-function sampleOf(t: string): unknown { return t === 'n' ? 0 : t === 's' ? '' : false; }
 
 /** The buffers to transfer (not copy) with postMessage. */
 export function transferables(b: EncodedBatch): ArrayBuffer[] {

@@ -1,5 +1,6 @@
 import { AbstractOperator } from '../operator';
 import { compileKeySelector, type Key, type KeySelector, type KeySpec } from '../keys';
+import { copyValue } from '../copy-batch';
 
 export type ReduceFunction<T = any> = (accumulated: T, value: T) => T;
 
@@ -20,8 +21,10 @@ export class KeyedReduceOperator extends AbstractOperator {
       const k = this.selectKey(v);
       const prev = this.current.get(k);
       const next = prev === undefined ? v : this.fn(prev, v);
-      this.current.set(k, next);
       out[i] = next;
+      // The state is a copy of what was emitted: a reduce function that updates its accumulator in
+      // place, or a consumer that mutates its input, changes neither the other.
+      this.current.set(k, copyValue(next));
     }
     this.output.emitBatch(out, timestamps);
   }

@@ -22,7 +22,7 @@ export class SinkOperator extends AbstractOperator {
 
   processBatch(values: unknown[], timestamps: number[]): void {
     const r = this.writer.write(values, timestamps);
-    this.ctx.metrics.recordsOut += values.length;
+    this.ctx.metrics.recordsWritten += values.length;
     if (r) this.inflight = this.inflight ? this.inflight.then(() => r) : r;
   }
 
