@@ -139,7 +139,7 @@ describe('embedded cluster, inline', () => {
           .keyBy('k')
           .process((r: { k: number }, _ctx: unknown, o: { collect(x: unknown): void }) => o.collect(r), { parallelism: 1 })
           .keyBy('k')
-          .map(function (this: unknown, r: { k: number }) { return r; }, { parallelism: 3 })
+          .map((r: any) => r, { parallelism: 3 })
           .sinkTo(out.sink, { parallelism: 3 });
       },
     }));
