@@ -101,7 +101,9 @@ export class WindowOperator extends AbstractOperator {
           this.addToPane(this.pane(start, start + size), key, v);
           added = true;
         }
-        if (!added) this.late(v, ts);
+        // Dropped from every window it has (or it has none: slide > size leaves gaps). Late only when
+        // the element itself is behind the watermark, as Flink's isSkippedElement && isElementLate.
+        if (!added && ts + this.lateness <= this.watermark) this.late(v, ts);
       }
     } else {
       for (let i = 0; i < n; i++) {

@@ -1,0 +1,34 @@
+/**
+ * Property tests: tumbling and sliding event-time windows, `rlink run` against the brute-force
+ * reference (test/reference/windows.ts) on random out-of-order input with late records, allowed
+ * lateness, side outputs, offsets, negative timestamps and one- or two-field keys. The source has
+ * parallelism 1, so the result is deterministic at any window parallelism (here 1 and 3).
+ */
+import { describe, it } from 'vitest';
+import fc from 'fast-check';
+import { assertMatchesReference, scenarioArb, tumblingArb, slidingArb, sessionArb, PROPERTY_TIMEOUT_MS, NUM_RUNS } from './scenarios';
+
+describe('tumbling windows: rlink run = reference', () => {
+  for (const parallelism of [1, 3]) {
+    it(`window parallelism ${parallelism}`, async () => {
+      await assertMatchesReference(scenarioArb(tumblingArb, { parallelism }));
+    }, PROPERTY_TIMEOUT_MS);
+  }
+});
+
+describe('sliding windows: rlink run = reference', () => {
+  for (const parallelism of [1, 3]) {
+    it(`window parallelism ${parallelism}`, async () => {
+      await assertMatchesReference(scenarioArb(slidingArb, { parallelism }));
+    }, PROPERTY_TIMEOUT_MS);
+  }
+});
+
+describe('long input (1000–2500 records, many batches): rlink run = reference', () => {
+  it('tumbling, sliding or session windows at window parallelism 2', async () => {
+    await assertMatchesReference(
+      scenarioArb(fc.oneof(tumblingArb, slidingArb, sessionArb), { parallelism: 2, length: { min: 1000, max: 2500 } }),
+      () => {}, Math.max(1, Math.round(NUM_RUNS / 4)),
+    );
+  }, PROPERTY_TIMEOUT_MS);
+});
