@@ -77,7 +77,7 @@ describe('file sink', () => {
     // After a restart (new writer, attempt 1) the restored committables are committed again.
     await w.close();
     const w2 = writer(out, { attempt: 1 });
-    await w2.open();
+    await w2.open({ prepared: [[1, c1], [2, c2]] });
     await w2.commit([c1, c2]);
     await w2.close();
     expect(await lines(out)).toEqual([1, 2, 3]);
@@ -100,13 +100,13 @@ describe('file sink', () => {
     await writeFile(journalPath, JSON.stringify(journal));
     await writeFile(out, '"a"\n"b"\n"');
     const w2 = writer(out, { attempt: 1 });
-    await w2.open();
+    await w2.open({ prepared: [[1, c1], [2, c2]] });
     await w2.commit([c1, c2]);
     expect(await lines(out)).toEqual(['a', 'b', 'c']);
     expect(existsSync(c2.staged!)).toBe(false);
   });
 
-  it('open() deletes stale .inprogress files of earlier attempts but keeps prepared chunks for a restore', async () => {
+  it('open() with restored state deletes stale .inprogress files of earlier attempts but keeps the prepared chunks it references', async () => {
     const out = join(dir, 'o.jsonl');
     const w = writer(out);
     await w.open();
@@ -118,7 +118,7 @@ describe('file sink', () => {
     const before = await readdir(dir);
     expect(before.some((n) => n.endsWith('.inprogress'))).toBe(true);
     const w2 = writer(out, { attempt: 1 });
-    await w2.open();
+    await w2.open({ prepared: [[1, c1]] });
     const after = await readdir(dir);
     expect(after.some((n) => n.endsWith('.inprogress'))).toBe(false);
     expect(existsSync(c1.staged!)).toBe(true);
@@ -144,6 +144,21 @@ describe('file sink', () => {
     expect(existsSync(c2.staged!)).toBe(false);
     await w2.commit([c1]);
     expect(await lines(out)).toEqual(['kept']);
+  });
+
+  it('a restart without restored state runs from the beginning: output rewritten, nothing duplicated', async () => {
+    const out = join(dir, 'o.jsonl');
+    const w = writer(out);
+    await w.open();
+    await write(w, ['first']);
+    await w.commit([await w.prepareCommit(1)]);
+    await w.close();
+    const w2 = writer(out, { attempt: 1 });
+    await w2.open();
+    await write(w2, ['first']);
+    await w2.commit([await w2.prepareCommit(1)]);
+    await w2.close();
+    expect(await lines(out)).toEqual(['first']);
   });
 
   it('a fresh run replaces earlier output instead of appending to it', async () => {

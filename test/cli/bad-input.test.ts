@@ -274,7 +274,7 @@ describe('--json on failure: a JSON error object on stdout', () => {
   it('a failed job', async () => {
     const d = dir();
     const e = expectJsonError(await rlink(['run', CLICKS, `input=${join(d, 'nope.jsonl')}`, `output=${join(d, 'o.jsonl')}`, '--json']));
-    expect(e.code).toBe('RLINK_TASK_FAILED');
+    expect(e.code).toBe('RLINK_CONFIG'); // the failing task's cause: the input file is missing
     expect(e.message).toContain('nope.jsonl');
   });
 });

@@ -17,19 +17,15 @@
  *   `spread` (max v − min v) and `values` (the sorted distinct values of v).
  */
 import { readFileSync } from 'node:fs';
-// @ts-ignore -- `rlink run` bundles this file and resolves 'rlink' to the running rlink's API
-import * as rlinkApi from 'rlink';
-import type * as Rlink from '../../../index';
-
-const {
+import {
   defineApp, WatermarkStrategy, TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows,
-  OutputTag, sum, min, max, count, avg, sources, sinks,
-} = rlinkApi as typeof Rlink;
+  OutputTag, sum, min, max, count, avg, sources, sinks, type AggregateFunction,
+} from 'rlink';
 
 interface Rec { ts: number; v: number; [k: string]: unknown }
 
 /** A user-defined aggregate: max − min of v (order-independent, so merges are exact). */
-const spread: Rlink.AggregateFunction<Rec, { lo: number; hi: number }, number> = {
+const spread: AggregateFunction<Rec, { lo: number; hi: number }, number> = {
   createAccumulator: () => ({ lo: Number.POSITIVE_INFINITY, hi: Number.NEGATIVE_INFINITY }),
   add: (a, r) => ({ lo: Math.min(a.lo, r.v), hi: Math.max(a.hi, r.v) }),
   merge: (a, b) => ({ lo: Math.min(a.lo, b.lo), hi: Math.max(a.hi, b.hi) }),
@@ -37,7 +33,7 @@ const spread: Rlink.AggregateFunction<Rec, { lo: number; hi: number }, number> =
 };
 
 /** A user-defined aggregate: the sorted distinct values of v. */
-const values: Rlink.AggregateFunction<Rec, number[], number[]> = {
+const values: AggregateFunction<Rec, number[], number[]> = {
   createAccumulator: () => [],
   add: (a, r) => (a.includes(r.v) ? a : [...a, r.v]),
   merge: (a, b) => [...a, ...b.filter((x) => !a.includes(x))],
@@ -66,10 +62,10 @@ export default defineApp({
           : undefined;
     if (!assigner) throw new Error(`window=${kind}: expected tumbling, sliding or session`);
 
-    const catalog: Record<string, Rlink.AggregateFunction> = {
+    const catalog: Record<string, AggregateFunction> = {
       sum: sum('v'), min: min('v'), max: max('v'), count: count(), avg: avg('v'), spread, values,
     };
-    const named: Record<string, Rlink.AggregateFunction> = {};
+    const named: Record<string, AggregateFunction> = {};
     for (const name of props.getOr('aggs', 'sum,count').split(',')) {
       const f = catalog[name];
       if (!f) throw new Error(`aggs: unknown aggregate '${name}'`);
