@@ -60,14 +60,14 @@ function handLoop(n: number, materialise = true): { ms: number; windows: number 
   return { ms: performance.now() - t0, windows: results };
 }
 
-async function engine(bundlePath: string, hash: string, parallelism: number, n: number): Promise<{ ms: number; recordsOut: number }> {
+async function engine(bundlePath: string, hash: string, parallelism: number, n: number): Promise<{ ms: number; recordsOut: number; recordsIn: number }> {
   const app = await loadAppBundle(bundlePath);
   const r = await runLocal({
     app, appRef: { kind: 'bundle', path: bundlePath, hash }, props: new Props({ count: String(n), parallelism: String(parallelism) }),
     logger: silentLogger(),
   });
   if (r.status !== 'FINISHED') throw new Error(`bench job ${r.status}: ${r.error}`);
-  return { ms: r.durationMs, recordsOut: r.progress.recordsOut };
+  return { ms: r.durationMs, recordsOut: r.progress.recordsOut, recordsIn: r.progress.recordsIn };
 }
 
 function best<T extends { ms: number }>(runs: T[]): T { return runs.reduce((a, b) => (b.ms < a.ms ? b : a)); }
@@ -76,6 +76,10 @@ async function main(): Promise<void> {
   installApi(api);
   const dir = mkdtempSync(join(tmpdir(), 'rlink-bench-'));
   const bundle = await bundleApp(join(import.meta.dirname, 'apps', 'keyed-tumbling.ts'), join(dir, 'app.mjs'));
+  // Diagnostic: the same source at parallelism 1 and 2 without a shuffle (generator → filter → sink).
+  const forward = await bundleApp(join(import.meta.dirname, 'apps', 'forward-only.ts'), join(dir, 'forward.mjs'));
+  const f1: Array<{ ms: number }> = [];
+  const f2: Array<{ ms: number }> = [];
   const hand: Array<{ ms: number; windows: number }> = [];
   const bare: Array<{ ms: number; windows: number }> = [];
   const p1: Array<{ ms: number; recordsOut: number }> = [];
@@ -85,6 +89,8 @@ async function main(): Promise<void> {
     bare.push(handLoop(N, false));
     p1.push(await engine(bundle.path, bundle.hash, 1, N));
     p2.push(await engine(bundle.path, bundle.hash, 2, N));
+    f1.push(await engine(forward.path, forward.hash, 1, N));
+    f2.push(await engine(forward.path, forward.hash, 2, N));
   }
   rmSync(dir, { recursive: true, force: true });
   const h = best(hand), e1 = best(p1), e2 = best(p2);
@@ -100,6 +106,7 @@ async function main(): Promise<void> {
     rlinkP2: { ms: Math.round(e2.ms), recordsPerSec: Math.round(rate(e2.ms)) },
     ratioP1ToHandLoop: Number((h.ms / e1.ms).toFixed(3)),
     speedupP2OverP1: Number((e1.ms / e2.ms).toFixed(3)),
+    noShuffle: { p1Ms: Math.round(best(f1).ms), p2Ms: Math.round(best(f2).ms), speedupP2OverP1: Number((best(f1).ms / best(f2).ms).toFixed(3)) },
   };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }

@@ -144,10 +144,13 @@ export class StreamTask {
       await this.afterElement();
       if (r.kind === 'end') break;
       if (r.kind === 'idle') {
+        this.flushWriters();
         await Promise.race([sleep(r.waitMs, this.timers), this.mailbox.whenNotEmpty()]);
         lastYield = Date.now();
       } else if (Date.now() - lastYield >= 1) {
-        await yieldToEventLoop(); // let timers and messages of this thread run
+        // Partial batches go out at least every millisecond; then let this thread's timers and messages run.
+        this.flushWriters();
+        await yieldToEventLoop();
         lastYield = Date.now();
       }
     }
@@ -159,7 +162,13 @@ export class StreamTask {
     const gate = this.gate!;
     const head = this.operators[0]!;
     for (;;) {
-      const ev = await gate.next();
+      let ev = gate.poll();
+      if (!ev) {
+        // Nothing to do right now: send the partial batches before waiting (latency stays low when the
+        // pipeline is not saturated; batches fill up when it is).
+        this.flushWriters();
+        ev = await gate.next();
+      }
       if (!ev || this.canceled) return;
       switch (ev.kind) {
         case 'records':
@@ -179,12 +188,14 @@ export class StreamTask {
     }
   }
 
-  /** After each input element: flush batches, wait for async sinks, then for downstream credit. */
+  private flushWriters(): void { for (const w of this.writers) w.flush(); }
+
+  /** After each input element: wait for async sinks, then for downstream credit. */
   private async afterElement(): Promise<void> {
-    for (const w of this.writers) w.flush();
     for (const op of this.operators) { const p = op.pending?.(); if (p) await p; }
     for (const w of this.writers) {
       if (!w.writable) {
+        this.flushWriters();
         const t0 = Date.now();
         await Promise.race([w.whenWritable(), this.mailbox.whenNotEmpty()]);
         this.metrics.backpressureMs += Date.now() - t0;
@@ -202,7 +213,7 @@ export class StreamTask {
 
   /** End of input: flush every operator, prepare the final commit, wait for the job manager's word, commit. */
   private async finish(): Promise<void> {
-    for (const op of this.operators) { await op.endInput(); await this.afterElement(); }
+    for (const op of this.operators) { await op.endInput(); this.flushWriters(); await this.afterElement(); }
     this.broadcast({ kind: 'end' });
     for (const op of this.operators) if (op.snapshotState && isCommitting(op)) await op.snapshotState(FINAL_CHECKPOINT_ID);
     this.metrics.watermark = MAX_WATERMARK;

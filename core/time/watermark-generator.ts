@@ -26,6 +26,7 @@ interface SplitState {
 export class WatermarkGenerator {
   private readonly splits = new Map<string, SplitState>();
   private emitted = MIN_WATERMARK;
+  private lastTrailing = Number.NEGATIVE_INFINITY;
   private idleEmitted = false;
   private readonly bound: number | null;
   private readonly extract: (v: any, prev: number) => number;
@@ -39,6 +40,8 @@ export class WatermarkGenerator {
     private readonly now: () => number,
     /** See JobGraph.watermarkSlack. */
     private readonly slack = 0,
+    /** At most how often the watermark established at the end of a batch is emitted (0: every batch). */
+    private readonly trailingIntervalMs = 0,
   ) {
     this.bound = strategy.boundMs;
     this.extract = timestampExtractor(strategy.timestampField, strategy.assigner);
@@ -111,7 +114,25 @@ export class WatermarkGenerator {
     if (from === 0) { if (m > 0) this.output.emitBatch(outV, ts); }
     else if (from < m) this.output.emitBatch(outV.slice(from, m), ts.slice(from, m));
     this.emitted = emitted;
+    // The watermark these records established goes out periodically (Flink's auto-watermark
+    // interval): results never depend on it, since it is always emitted before any record behind it.
+    if (this.now() - this.lastTrailing >= this.trailingIntervalMs) this.flush();
+  }
+
+  /** Emits the watermark established so far, if it advanced (when the input pauses, and periodically). */
+  flush(): void {
+    this.lastTrailing = this.now();
     this.emitIfAdvanced();
+  }
+
+  /** True when a watermark is established but not emitted yet. */
+  get hasPending(): boolean { return this.pendingWatermark() > this.emitted; }
+
+  private pendingWatermark(): number {
+    let min = Number.POSITIVE_INFINITY;
+    let any = false;
+    for (const st of this.splits.values()) if (!st.idle) { any = true; if (st.watermark < min) min = st.watermark; }
+    return any ? min : Number.NEGATIVE_INFINITY;
   }
 
   private invalid(split: string, v: unknown, at: string | undefined): void {
@@ -159,10 +180,8 @@ export class WatermarkGenerator {
 
   private emitIfAdvanced(): void {
     if (this.bound === null) return;
-    let min = Number.POSITIVE_INFINITY;
-    let any = false;
-    for (const st of this.splits.values()) if (!st.idle) { any = true; if (st.watermark < min) min = st.watermark; }
-    if (any && min > this.emitted && min !== Number.POSITIVE_INFINITY) { this.emitted = min; this.output.emitWatermark(min); }
+    const min = this.pendingWatermark();
+    if (min > this.emitted && min !== Number.POSITIVE_INFINITY) { this.emitted = min; this.output.emitWatermark(min); }
   }
 }
 

@@ -70,7 +70,9 @@ function compile(fields: string[], types: string): Codec {
     const q = JSON.stringify(f);
     const t = types[j];
     checks.push(`const x${j} = v[${q}];`);
-    if (t === 'n') { checks.push(`if (typeof x${j} !== 'number') return false; nums[ni++] = x${j};`); props.push(`${q}: nums[ni++]`); numCount++; }
+    // Integer values come back as small integers, not doubles: objects decoded here then have the same
+    // field representations as objects made in this thread, and V8 keeps one hidden class for both.
+    if (t === 'n') { checks.push(`if (typeof x${j} !== 'number') return false; nums[ni++] = x${j};`); props.push(`${q}: ((d = nums[ni++]) === (d | 0) && (d !== 0 || 1 / d > 0) ? d | 0 : d)`); numCount++; }
     else if (t === 'b') { checks.push(`if (typeof x${j} !== 'boolean') return false; nums[ni++] = x${j} ? 1 : 0;`); props.push(`${q}: nums[ni++] === 1`); numCount++; }
     else { checks.push(`if (typeof x${j} !== 'string') return false; parts.push(x${j}); lens[si++] = x${j}.length;`); props.push(`${q}: strs.substring(sp, sp += lens[si++])`); strCount++; }
   });
@@ -89,7 +91,7 @@ function compile(fields: string[], types: string): Codec {
   };`)(fields) as Codec['encode'];
   const decode = new Function('n', 'nums', 'strs', 'lens', `
     const out = new Array(n);
-    let ni = 0, si = 0, sp = 0;
+    let ni = 0, si = 0, sp = 0, d = 0;
     for (let i = 0; i < n; i++) out[i] = { ${props.join(', ')} };
     return out;`) as Codec['decode'];
   return { numCount, strCount, encode, decode };

@@ -5,6 +5,9 @@ import { WatermarkGenerator } from '../../time/watermark-generator';
 import { connectorContext } from '../operator-context';
 import { NO_TIMESTAMP } from '../elements';
 
+/** How often a busy source emits the watermark its records established (Flink's auto-watermark interval is 200 ms). */
+export const WATERMARK_INTERVAL_MS = 20;
+
 export type PollOutcome = { kind: 'more' } | { kind: 'idle'; waitMs: number } | { kind: 'end' };
 
 /**
@@ -25,7 +28,7 @@ export class SourceOperator extends AbstractOperator {
     this.reader = this.source.createReader(connectorContext(ctx));
     const splits = await this.reader.open(restored);
     if (this.strategy) {
-      this.generator = new WatermarkGenerator(this.strategy, output, ctx.metrics, ctx.logger, ctx.now, ctx.watermarkSlack);
+      this.generator = new WatermarkGenerator(this.strategy, output, ctx.metrics, ctx.logger, ctx.now, ctx.watermarkSlack, WATERMARK_INTERVAL_MS);
       for (const s of splits) this.generator.addSplit(s);
     }
   }
@@ -46,7 +49,7 @@ export class SourceOperator extends AbstractOperator {
         return { kind: 'more' };
       }
       case 'split-finished': gen?.finishSplit(r.split); return { kind: 'more' };
-      case 'idle': return { kind: 'idle', waitMs: r.waitMs };
+      case 'idle': gen?.flush(); return { kind: 'idle', waitMs: r.waitMs };
       case 'end': return { kind: 'end' };
     }
   }

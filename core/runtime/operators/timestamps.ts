@@ -2,6 +2,7 @@ import { AbstractOperator, type OperatorContext, type Output } from '../operator
 import { WatermarkGenerator } from '../../time/watermark-generator';
 import type { WatermarkStrategy } from '../../time/watermark-strategy';
 import { MAX_WATERMARK } from '../elements';
+import { WATERMARK_INTERVAL_MS } from './source';
 
 /**
  * `assignTimestampsAndWatermarks` mid-stream: timestamps every record and generates this subtask's
@@ -11,12 +12,13 @@ import { MAX_WATERMARK } from '../elements';
 export class TimestampsOperator extends AbstractOperator {
   private generator!: WatermarkGenerator;
   private idleTimer: (() => void) | undefined;
+  private flushTimer: (() => void) | undefined;
 
   constructor(private readonly strategy: WatermarkStrategy) { super(); }
 
   override open(ctx: OperatorContext, output: Output): void {
     super.open(ctx, output);
-    this.generator = new WatermarkGenerator(this.strategy, output, ctx.metrics, ctx.logger, ctx.now, ctx.watermarkSlack);
+    this.generator = new WatermarkGenerator(this.strategy, output, ctx.metrics, ctx.logger, ctx.now, ctx.watermarkSlack, WATERMARK_INTERVAL_MS);
     this.generator.addSplit('input');
     if (this.strategy.idlenessMs !== undefined) this.scheduleIdleCheck();
   }
@@ -28,13 +30,17 @@ export class TimestampsOperator extends AbstractOperator {
 
   processBatch(values: unknown[], timestamps: number[]): void {
     this.generator.process('input', values, timestamps);
+    // If the input pauses, the pending watermark still goes out within the interval.
+    if (this.generator.hasPending && !this.flushTimer) {
+      this.flushTimer = this.ctx.scheduleAt(this.ctx.now() + WATERMARK_INTERVAL_MS, () => { this.flushTimer = undefined; this.generator.flush(); });
+    }
   }
 
   override processWatermark(timestamp: number): void {
-    if (timestamp === MAX_WATERMARK) this.output.emitWatermark(MAX_WATERMARK);
+    if (timestamp === MAX_WATERMARK) { this.generator.flush(); this.output.emitWatermark(MAX_WATERMARK); }
   }
 
   override processStatus(): void { /* this operator decides idleness itself */ }
 
-  override close(): void { this.idleTimer?.(); }
+  override close(): void { this.idleTimer?.(); this.flushTimer?.(); }
 }
