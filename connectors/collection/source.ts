@@ -1,5 +1,6 @@
 import type { ConnectorContext, Source, SourcePoll, SourceReader } from '../../core/api/connector';
 import { RlinkError } from '../../core/errors';
+import { resumeIndex } from '../strided-index';
 
 /** A collection subtask's checkpoint state: the index of the next record it will emit. */
 export interface CollectionSourceState { next: number }
@@ -33,13 +34,7 @@ class CollectionReader<T> implements SourceReader<T> {
   }
 
   open(restored?: unknown): string[] {
-    const r = restored as Partial<CollectionSourceState> | undefined;
-    if (r && typeof r === 'object' && typeof r.next === 'number' && Number.isSafeInteger(r.next) && r.next >= 0) {
-      const k = this.next;
-      const p = this.step;
-      const rem = (((r.next - k) % p) + p) % p;
-      this.next = rem === 0 ? r.next : r.next + (p - rem);
-    }
+    this.next = resumeIndex(restored, this.next, this.step) ?? this.next;
     return [this.split];
   }
 

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ConnectorContext, Source, SourcePoll, SourceReader } from '../../core/api/connector';
 import { RlinkError } from '../../core/errors';
+import { resumeIndex } from '../strided-index';
 
 /** Options of {@link generatorSource} (`sources.generator`). */
 export interface GeneratorSourceOptions<T> {
@@ -69,14 +70,7 @@ class GeneratorReader<T> implements SourceReader<T> {
   }
 
   open(restored?: unknown): string[] {
-    const r = restored as Partial<GeneratorSourceState> | undefined;
-    if (r && typeof r === 'object' && typeof r.next === 'number' && Number.isSafeInteger(r.next) && r.next >= 0) {
-      // Keep the index on this subtask's residue class (i ≡ k mod p).
-      const k = this.next;
-      const p = this.step;
-      const rem = (((r.next - k) % p) + p) % p;
-      this.next = rem === 0 ? r.next : r.next + (p - rem);
-    }
+    this.next = resumeIndex(restored, this.next, this.step) ?? this.next;
     return [this.split];
   }
 
