@@ -10,7 +10,20 @@ import type { JobStatus } from './job-status';
 interface RegisteredTaskManager {
   id: string;
   slots: number;
+  /** Where other task managers reach its data (shuffle) server, e.g. ws://10.0.0.5:40123. */
+  dataAddress?: string;
   send: (msg: JobManagerToTaskManager) => void;
+  registeredAt: number;
+  lastHeartbeat: number;
+}
+
+/** A registered task manager as REST shows it (Flink's /taskmanagers). */
+export interface TaskManagerInfo {
+  id: string;
+  slotsNumber: number;
+  freeSlots: number;
+  dataAddress: string | null;
+  timeSinceLastHeartbeat: number;
   registeredAt: number;
 }
 
@@ -43,12 +56,29 @@ export class JobManager {
         this.log.warn({ event: 'taskmanager.rejected', taskManager: tmId, version: msg.version }, `task manager ${tmId} speaks protocol ${msg.version}, expected ${PROTOCOL_VERSION}`);
         return;
       }
-      this.taskManagers.set(tmId, { id: tmId, slots: msg.slots, send, registeredAt: Date.now() });
+      const now = Date.now();
+      const tm: RegisteredTaskManager = { id: tmId, slots: msg.slots, send, registeredAt: now, lastHeartbeat: now };
+      if (msg.dataAddress !== undefined) tm.dataAddress = msg.dataAddress;
+      this.taskManagers.set(tmId, tm);
       this.log.info({ event: 'taskmanager.registered', taskManager: tmId, slots: msg.slots }, `task manager ${tmId} registered with ${msg.slots} slots`);
       return;
     }
+    const tm = this.taskManagers.get(tmId);
+    if (tm) tm.lastHeartbeat = Date.now();
+    if (msg.type === 'heartbeat') return;
     const job = this.jobs.get(msg.jobId);
     if (job) job.handle(msg);
+  }
+
+  /** Registered task managers, for REST. */
+  taskManagerList(): TaskManagerInfo[] {
+    const now = Date.now();
+    const used = new Map<string, number>();
+    for (const j of this.jobs.values()) if (!j.status.terminal) for (const [tm, n] of j.slotsInUse()) used.set(tm, (used.get(tm) ?? 0) + n);
+    return [...this.taskManagers.values()].map((t) => ({
+      id: t.id, slotsNumber: t.slots, freeSlots: Math.max(0, t.slots - (used.get(t.id) ?? 0)), dataAddress: t.dataAddress ?? null,
+      timeSinceLastHeartbeat: now - t.lastHeartbeat, registeredAt: t.registeredAt,
+    }));
   }
 
   disconnect(taskManagerId: string): void {

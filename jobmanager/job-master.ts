@@ -202,6 +202,11 @@ export class JobMaster {
     for (const p of this.placement) this.cluster.send(p.taskManagerId, msg);
   }
 
+  /** Slots this job holds per task manager (for free-slot accounting). */
+  slotsInUse(): Map<string, number> {
+    return new Map(this.placement.map((p) => [p.taskManagerId, p.assignments.length]));
+  }
+
   overview(): JobOverview {
     const tasks: Record<string, number> = {};
     for (const s of this.states.values()) tasks[s] = (tasks[s] ?? 0) + 1;

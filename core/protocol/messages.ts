@@ -51,7 +51,8 @@ export type JobManagerToTaskManager =
 export interface SubtaskMetrics { subtask: SubtaskRef; name: string; state: TaskState; metrics: TaskMetricsSnapshot }
 
 export type TaskManagerToJobManager =
-  | { type: 'register'; taskManagerId: string; slots: number; version: number }
+  | { type: 'register'; taskManagerId: string; slots: number; version: number; dataAddress?: string }
+  | { type: 'heartbeat'; taskManagerId: string }
   | { type: 'task-state'; jobId: string; attempt: number; subtask: SubtaskRef; state: TaskState; error?: { code: string; message: string } }
   | { type: 'final-ready'; jobId: string; attempt: number; subtask: SubtaskRef }
   | { type: 'metrics'; jobId: string; attempt: number; tasks: SubtaskMetrics[] };
