@@ -17,6 +17,8 @@ import { restartDelay } from './restart-strategy';
 /** What the job master needs from the cluster around it. */
 export interface ClusterView {
   offers(): SlotOffer[];
+  /** The data address of a task manager (for channels between task managers). */
+  dataAddress(taskManagerId: string): string | undefined;
   send(taskManagerId: string, msg: JobManagerToTaskManager): void;
 }
 
@@ -99,7 +101,12 @@ export class JobMaster {
     try {
       this.placement = schedule(this.job, this.cluster.offers());
     } catch (e) {
-      this.fail(errorMessage(e));
+      // Too few slots (e.g. a task manager was lost): retry by the restart strategy, then give up.
+      const delay = this.status.status === 'RESTARTING' ? restartDelay(this.config.restart, this.restarts) : undefined;
+      if (delay === undefined) { this.fail(errorMessage(e)); return; }
+      this.restarts++;
+      this.log.warn({ event: 'job.no-slots', reason: errorMessage(e), retryInMs: delay }, `${errorMessage(e)}: retrying in ${delay} ms`);
+      this.restartTimer = setTimeout(() => { this.restartTimer = undefined; if (this.status.status === 'RESTARTING') { this.attempt++; this.deploy(); } }, delay);
       return;
     }
     this.states.clear();
@@ -110,6 +117,7 @@ export class JobMaster {
       this.cluster.send(p.taskManagerId, {
         type: 'deploy', jobId: this.jobId, attempt: this.attempt, app: this.appRef, props: this.props.toJSON(), slots: p.assignments,
         jobGraph: this.job, placement: this.placement, batchSize: this.config.batchSize,
+        dataAddresses: Object.fromEntries(this.placement.map((x) => [x.taskManagerId, this.cluster.dataAddress(x.taskManagerId) ?? ''])),
       });
     }
   }
@@ -169,6 +177,13 @@ export class JobMaster {
     }, delay);
   }
 
+  /** A task manager is gone (socket lost, heartbeats missed): the subtasks it ran failed. */
+  taskManagerLost(taskManagerId: string, reason: string): void {
+    if (!this.placement.some((p) => p.taskManagerId === taskManagerId)) return;
+    if (this.status.status === 'RUNNING') this.onFailure(`task manager ${taskManagerId} lost: ${reason}`);
+    else if (this.status.status === 'CANCELLING') this.finish('CANCELED');
+  }
+
   cancel(): void {
     if (this.status.terminal || this.status.status === 'CANCELLING') return;
     if (this.restartTimer) { clearTimeout(this.restartTimer); this.restartTimer = undefined; }
@@ -200,6 +215,16 @@ export class JobMaster {
 
   private broadcast(msg: JobManagerToTaskManager): void {
     for (const p of this.placement) this.cluster.send(p.taskManagerId, msg);
+  }
+
+  /** The current attempt's subtask states, by subtask id (`vertex[index]`). */
+  subtaskStates(): ReadonlyMap<string, TaskState> { return this.states; }
+
+  /** Which task manager runs each subtask of the current attempt. */
+  subtaskLocations(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const p of this.placement) for (const a of p.assignments) for (const s of a.subtasks) out.set(subtaskId(s.vertex, s.index), p.taskManagerId);
+    return out;
   }
 
   /** Slots this job holds per task manager (for free-slot accounting). */
