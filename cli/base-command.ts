@@ -12,7 +12,7 @@ export abstract class BaseCommand extends Command {
   };
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    const command = `rlink ${this.id ?? ''}`.trim();
+    const command = `rlink ${(this.id ?? '').replace(/:/g, ' ')}`.trim();
     const exit = err instanceof RlinkError ? 1 : err.oclif?.exit ?? err.exitCode ?? 1;
     const code = err instanceof RlinkError ? err.code : 'RLINK_CLI';
     let message = errorMessage(err);

@@ -3,7 +3,19 @@
  * dist/cli.js and package.json points oclif at its COMMANDS export).
  */
 import Run from './commands/run';
+import Submit from './commands/submit';
+import JobManagerStart from './commands/jobmanager/start';
+import TaskManagerStart from './commands/taskmanager/start';
+import JobList from './commands/job/list';
+import JobStatus from './commands/job/status';
+import JobCancel from './commands/job/cancel';
 
 export const COMMANDS = {
   run: Run,
+  submit: Submit,
+  'jobmanager:start': JobManagerStart,
+  'taskmanager:start': TaskManagerStart,
+  'job:list': JobList,
+  'job:status': JobStatus,
+  'job:cancel': JobCancel,
 };

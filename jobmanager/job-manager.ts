@@ -63,9 +63,13 @@ export class JobManager {
       this.log.info({ event: 'taskmanager.registered', taskManager: tmId, slots: msg.slots }, `task manager ${tmId} registered with ${msg.slots} slots`);
       return;
     }
-    const tm = this.taskManagers.get(tmId);
-    if (tm) tm.lastHeartbeat = Date.now();
-    if (msg.type === 'heartbeat') return;
+    if (msg.type === 'heartbeat') {
+      // Only heartbeats count: a task manager whose heartbeat loop is stuck is lost even if its
+      // slots still report (Flink's HeartbeatManager works the same way).
+      const tm = this.taskManagers.get(tmId);
+      if (tm) tm.lastHeartbeat = Date.now();
+      return;
+    }
     const job = this.jobs.get(msg.jobId);
     if (job) job.handle(msg);
   }
@@ -81,9 +85,20 @@ export class JobManager {
     }));
   }
 
-  disconnect(taskManagerId: string): void {
-    this.taskManagers.delete(taskManagerId);
+  /** A task manager left (socket closed, heartbeats missed): forget it and fail what ran there. */
+  taskManagerLost(taskManagerId: string, reason: string): void {
+    if (!this.taskManagers.delete(taskManagerId)) return;
+    this.log.warn({ event: 'taskmanager.lost', taskManager: taskManagerId, reason }, `task manager ${taskManagerId} lost: ${reason}`);
+    for (const job of this.jobs.values()) if (!job.status.terminal) job.taskManagerLost(taskManagerId, reason);
   }
+
+  /** Task managers whose last heartbeat is older than `timeoutMs`. */
+  silentTaskManagers(timeoutMs: number): string[] {
+    const now = Date.now();
+    return [...this.taskManagers.values()].filter((t) => now - t.lastHeartbeat > timeoutMs).map((t) => t.id);
+  }
+
+  has(taskManagerId: string): boolean { return this.taskManagers.has(taskManagerId); }
 
   /** Starts a job (props already prepared); returns its master. */
   submit(app: AppDefinition, appRef: AppRef, props: Props, jobId = newJobId()): JobMaster {
@@ -91,6 +106,7 @@ export class JobManager {
     prepareProperties(app, props);
     const master = new JobMaster(jobId, app, appRef, props, {
       offers: () => [...this.taskManagers.values()].map((t) => ({ taskManagerId: t.id, slots: t.slots })),
+      dataAddress: (id) => this.taskManagers.get(id)?.dataAddress,
       send: (tmId, m) => this.taskManagers.get(tmId)?.send(m),
     }, this.log, (id, s) => this.events.onJobStatus?.(id, s));
     this.jobs.set(jobId, master);

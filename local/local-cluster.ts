@@ -9,7 +9,7 @@ import { loadAppBundle } from '../core/app/load';
 import { JobManager, prepareProperties } from '../jobmanager/job-manager';
 import type { JobMaster, JobResult } from '../jobmanager/job-master';
 import { TaskExecutor } from '../taskmanager/task-executor';
-import { workerScript } from './paths';
+import { workerScript } from '../taskmanager/worker-script';
 
 export interface LocalRunOptions {
   app: AppDefinition;

@@ -1,16 +1,23 @@
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import type { AppDefinition } from '../core/api/app';
 import type { AppRef, DeployMessage, JobManagerToTaskManager, SubtaskRef, TaskManagerToJobManager } from '../core/protocol/messages';
 import { PROTOCOL_VERSION } from '../core/protocol/messages';
 import { channelsOf, subtaskId } from '../core/graph/execution-graph';
 import type { Logger } from '../core/logging';
-import { RlinkError } from '../core/errors';
+import { RlinkError, errorMessage } from '../core/errors';
 import { SlotRunner } from './slot-runner';
 import type { ChannelPort, MainToSlot, SlotToMain } from './slot-protocol';
 
 /** A slot: a worker thread, or (inline mode) a runner on the main thread. */
 interface Slot { post(msg: MainToSlot, transfer?: ChannelPort['port'][]): void; terminate(): Promise<void> }
+
+/** The data plane to other task managers (ShuffleService), as the executor uses it. */
+export interface DataPlane {
+  bridgeOut(channelId: string, port: MessagePort, peerAddress: string): void;
+  bridgeIn(channelId: string, port: MessagePort): void;
+  release(prefix: string): void;
+}
 
 export interface TaskExecutorOptions {
   id?: string;
@@ -22,6 +29,12 @@ export interface TaskExecutorOptions {
   logger: Logger;
   /** Resolves apps in inline mode (and bundles on this thread). */
   resolveApp: (ref: AppRef) => Promise<AppDefinition>;
+  /** Makes a deployment's app available locally (downloads and caches a bundle); identity when absent. */
+  localizeApp?: (ref: AppRef) => Promise<AppRef>;
+  /** Channels to other task managers; without it a job must fit on this task manager. */
+  dataPlane?: DataPlane;
+  /** This task manager's data address, announced at registration. */
+  dataAddress?: string;
 }
 
 /**
@@ -32,6 +45,8 @@ export interface TaskExecutorOptions {
 export class TaskExecutor {
   readonly id: string;
   private readonly slots: Slot[] = [];
+  /** Job attempts with subtasks here: how many still run, and the peers their channels reach. */
+  private readonly attempts = new Map<string, { jobId: string; attempt: number; running: number; peers: Set<string>; subtasks: SubtaskRef[] }>();
   /** What each slot runs (job attempt → subtasks), to fail those subtasks if its worker dies. */
   private readonly slotWork = new Map<number, Map<string, { jobId: string; attempt: number; subtasks: SubtaskRef[] }>>();
   private send: (msg: TaskManagerToJobManager) => void = () => {};
@@ -45,14 +60,14 @@ export class TaskExecutor {
   /** Connects to the job manager: returns the handler for its messages and registers. */
   connect(send: (msg: TaskManagerToJobManager) => void): (msg: JobManagerToTaskManager) => void {
     this.send = send;
-    send({ type: 'register', taskManagerId: this.id, slots: this.opts.slots, version: PROTOCOL_VERSION });
+    send({ type: 'register', taskManagerId: this.id, slots: this.opts.slots, version: PROTOCOL_VERSION, ...(this.opts.dataAddress ? { dataAddress: this.opts.dataAddress } : {}) });
     return (msg) => this.handle(msg);
   }
 
   private slot(i: number): Slot {
     let s = this.slots[i];
     if (s) return s;
-    const relay = (m: SlotToMain) => this.send(m);
+    const relay = (m: SlotToMain) => this.onSlotMessage(m);
     if (this.opts.mode === 'inline') {
       const runner = new SlotRunner(this.log.child({ slot: i }), relay, this.opts.resolveApp);
       s = { post: (m) => queueMicrotask(() => runner.handle(m)), terminate: async () => runner.cancelAll() };
@@ -92,25 +107,58 @@ export class TaskExecutor {
   }
 
   private deploy(msg: DeployMessage): void {
-    const slotOf = new Map<string, number>();
-    for (const a of msg.slots) for (const s of a.subtasks) slotOf.set(subtaskId(s.vertex, s.index), a.slot);
+    const localize = this.opts.localizeApp ?? (async (r: AppRef) => r);
+    const failAll = (code: string, message: string) => {
+      for (const a of msg.slots) for (const s of a.subtasks) {
+        this.send({ type: 'task-state', jobId: msg.jobId, attempt: msg.attempt, subtask: s, state: 'FAILED', error: { code, message } });
+      }
+    };
+    localize(msg.app).then((app) => {
+      try { this.start({ ...msg, app }); } catch (e) { failAll(e instanceof RlinkError ? e.code : 'RLINK_INTERNAL', errorMessage(e)); }
+    }, (e: unknown) => failAll('RLINK_APP_BUILD', `cannot fetch the job's bundle: ${errorMessage(e)}`));
+  }
+
+  private start(msg: DeployMessage): void {
+    const prefix = `${msg.jobId}#${msg.attempt}/`;
+    const where = new Map<string, { tm: string; slot: number }>();
+    for (const p of msg.placement) for (const a of p.assignments) for (const s of a.subtasks) where.set(subtaskId(s.vertex, s.index), { tm: p.taskManagerId, slot: a.slot });
     const ports = new Map<number, ChannelPort[]>(msg.slots.map((a) => [a.slot, []]));
+    const peers = new Set<string>();
     for (const v of msg.jobGraph.vertices) {
       for (const edge of v.inputs) {
         for (const c of channelsOf(msg.jobGraph, edge)) {
-          const from = slotOf.get(subtaskId(c.producer.vertex, c.producer.index));
-          const to = slotOf.get(subtaskId(c.consumer.vertex, c.consumer.index));
-          if (from === undefined && to === undefined) continue;
-          if (from === undefined || to === undefined) {
-            throw new RlinkError('RLINK_INTERNAL', `channel ${c.id} crosses task managers: not supported by this runtime yet`);
+          const from = where.get(subtaskId(c.producer.vertex, c.producer.index))!;
+          const to = where.get(subtaskId(c.consumer.vertex, c.consumer.index))!;
+          const fromHere = from.tm === this.id;
+          const toHere = to.tm === this.id;
+          if (!fromHere && !toHere) continue;
+          if (fromHere && toHere) {
+            if (from.slot === to.slot) continue; // a local channel inside the slot
+            const mc = new MessageChannel();
+            ports.get(from.slot)!.push({ channelId: c.id, role: 'out', port: mc.port1 });
+            ports.get(to.slot)!.push({ channelId: c.id, role: 'in', port: mc.port2 });
+            continue;
           }
-          if (from === to) continue; // local channel inside the slot
+          const plane = this.opts.dataPlane;
+          if (!plane) throw new RlinkError('RLINK_INTERNAL', `channel ${c.id} crosses task managers but this task manager has no data plane`);
           const mc = new MessageChannel();
-          ports.get(from)!.push({ channelId: c.id, role: 'out', port: mc.port1 });
-          ports.get(to)!.push({ channelId: c.id, role: 'in', port: mc.port2 });
+          if (fromHere) {
+            const peer = msg.dataAddresses[to.tm];
+            if (!peer) throw new RlinkError('RLINK_INTERNAL', `task manager ${to.tm} has no data address`);
+            ports.get(from.slot)!.push({ channelId: c.id, role: 'out', port: mc.port1 });
+            plane.bridgeOut(prefix + c.id, mc.port2, peer);
+            peers.add(peer);
+          } else {
+            ports.get(to.slot)!.push({ channelId: c.id, role: 'in', port: mc.port1 });
+            plane.bridgeIn(prefix + c.id, mc.port2);
+            const peer = msg.dataAddresses[from.tm];
+            if (peer) peers.add(peer);
+          }
         }
       }
     }
+    const local = msg.slots.reduce((n, a) => n + a.subtasks.length, 0);
+    this.attempts.set(prefix, { jobId: msg.jobId, attempt: msg.attempt, running: local, peers, subtasks: msg.slots.flatMap((a) => a.subtasks) });
     for (const a of msg.slots) {
       const work = this.slotWork.get(a.slot) ?? new Map();
       for (const [k, w] of work) if (w.jobId === msg.jobId) work.delete(k); // an older attempt of this job
@@ -121,6 +169,34 @@ export class TaskExecutor {
         type: 'slot-deploy', jobId: msg.jobId, attempt: msg.attempt, app: msg.app, props: msg.props,
         subtasks: a.subtasks, ports: p, batchSize: msg.batchSize,
       }, p.map((x) => x.port));
+    }
+  }
+
+  /** Follows the local subtasks of each attempt: when all ended, its bridges to other task managers go. */
+  private onSlotMessage(m: SlotToMain): void {
+    if (m.type === 'task-state' && (m.state === 'FINISHED' || m.state === 'FAILED' || m.state === 'CANCELED')) {
+      const key = `${m.jobId}#${m.attempt}/`;
+      const a = this.attempts.get(key);
+      if (a && --a.running <= 0) { this.attempts.delete(key); this.opts.dataPlane?.release(key); }
+    }
+    this.send(m);
+  }
+
+  /** The data connection to a peer task manager broke: the attempts that used it failed. */
+  peerLost(address: string, reason: string): void {
+    for (const [key, a] of this.attempts) {
+      if (!a.peers.has(address)) continue;
+      this.attempts.delete(key);
+      this.opts.dataPlane?.release(key);
+      for (const s of a.subtasks) this.send({ type: 'task-state', jobId: a.jobId, attempt: a.attempt, subtask: s, state: 'FAILED', error: { code: 'RLINK_TASK_FAILED', message: `lost the data connection to ${address}: ${reason}` } });
+      for (const slot of this.slots) slot?.post({ type: 'slot-cancel', jobId: a.jobId, attempt: a.attempt });
+    }
+  }
+
+  /** Cancels everything running here (e.g. the job manager connection was lost). */
+  cancelAll(): void {
+    for (const a of this.attempts.values()) {
+      for (const slot of this.slots) slot?.post({ type: 'slot-cancel', jobId: a.jobId, attempt: a.attempt });
     }
   }
 

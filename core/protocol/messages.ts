@@ -40,6 +40,8 @@ export interface DeployMessage {
   jobGraph: JobGraph;
   /** Where every subtask of the job runs, for channels to other task managers. */
   placement: Array<{ taskManagerId: string; assignments: SlotAssignment[] }>;
+  /** The data (shuffle) address of every task manager in the placement. */
+  dataAddresses: Record<string, string>;
   batchSize: number;
 }
 

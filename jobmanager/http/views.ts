@@ -73,7 +73,7 @@ export interface TaskMetricsJson {
   watermark: number | null;
 }
 
-export interface SubtaskJson { subtask: number; status: TaskState; name: string | null; metrics: TaskMetricsJson }
+export interface SubtaskJson { subtask: number; status: TaskState; name: string | null; taskmanager: string | null; metrics: TaskMetricsJson }
 
 export interface VertexJson {
   id: string;
@@ -113,12 +113,13 @@ export function jobDetails(master: JobMaster, applicationId?: string): JobDetail
   const timestamps = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobStatus, number>;
   for (const h of master.status.history) timestamps[h.status] = h.at;
   const states = subtaskStates(master);
+  const locations = master.subtaskLocations();
   const vertices = master.job.vertices.map((v): VertexJson => {
     const subtasks: SubtaskJson[] = [];
     for (let i = 0; i < v.parallelism; i++) {
       const id = subtaskId(v.id, i);
       const m = master.metrics.get(id);
-      subtasks.push({ subtask: i, status: states.get(id) ?? fallbackState(master), name: m?.name ?? null, metrics: metricsJson(m ? [m.metrics] : []) });
+      subtasks.push({ subtask: i, status: states.get(id) ?? fallbackState(master), name: m?.name ?? null, taskmanager: locations.get(id) ?? null, metrics: metricsJson(m ? [m.metrics] : []) });
     }
     const tasks: Partial<Record<TaskState, number>> = {};
     for (const s of subtasks) tasks[s.status] = (tasks[s.status] ?? 0) + 1;

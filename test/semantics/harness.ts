@@ -76,19 +76,31 @@ export function appArgs(p: JobParams, dir: string): string[] {
   return args;
 }
 
-/** `rlink run window-app.ts … [--json]` on `input`; fails the test when the job fails. */
-export async function runWindowJob(input: readonly Rec[], p: JobParams, opts: { json?: boolean } = {}): Promise<JobRun> {
+/** A running cluster to submit to instead of `rlink run` (test/cluster). */
+export interface ClusterTarget { url: string; env: Record<string, string> }
+
+/**
+ * `rlink run window-app.ts … [--json]` on `input` — or `rlink submit … --jm <url>` to a cluster of
+ * real processes; fails the test when the job fails.
+ */
+export async function runWindowJob(input: readonly Rec[], p: JobParams, opts: { json?: boolean; cluster?: ClusterTarget } = {}): Promise<JobRun> {
   const dir = tempDir('rlink-semantics-');
   writeJsonl(join(dir, 'in.jsonl'), [...input]);
-  const args = ['run', WINDOW_APP, ...appArgs(p, dir), ...(opts.json === false ? [] : ['--json'])];
+  const args = opts.cluster
+    ? ['submit', WINDOW_APP, ...appArgs(p, dir), '--jm', opts.cluster.url, '--json']
+    : ['run', WINDOW_APP, ...appArgs(p, dir), ...(opts.json === false ? [] : ['--json'])];
   const command = `node bin/rlink.js ${args.join(' ')}`;
   writeFileSync(join(dir, 'command.txt'), `${command}\n`);
-  const r = await rlink(args);
+  const r = await rlink(args, opts.cluster ? { env: opts.cluster.env } : {});
   if (r.exitCode !== 0) {
-    throw new Error(`rlink run failed (exit ${r.exitCode}): ${command}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    throw new Error(`rlink ${args[0]} failed (exit ${r.exitCode}): ${command}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
   }
   let lateRecordsDropped = Number.NaN;
-  if (opts.json !== false) {
+  if (opts.cluster) {
+    const result = JSON.parse(r.stdout.slice(r.stdout.search(/^\{/m))) as { state: string; job: { vertices: Array<{ metrics: Record<string, number | null> }> } };
+    expect(result.state, `job state\n${r.stdout}`).toBe('FINISHED');
+    lateRecordsDropped = result.job.vertices.reduce((n, v) => n + (v.metrics['late-records-dropped'] ?? 0), 0);
+  } else if (opts.json !== false) {
     const result = parseJsonResult(r.stdout);
     expect(result.status, `job status\n${r.stdout}`).toBe('FINISHED');
     lateRecordsDropped = result.progress.lateRecordsDropped;

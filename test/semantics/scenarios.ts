@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import type { Rec, WindowDef } from '../reference/windows';
-import { runWindowJob, referenceFor, expectRunMatches, type JobParams, type AggName } from './harness';
+import { runWindowJob, referenceFor, expectRunMatches, type JobParams, type AggName, type ClusterTarget } from './harness';
 
 export const ALL_AGGS: AggName[] = ['sum', 'count', 'min', 'max', 'avg', 'spread', 'values'];
 
@@ -126,6 +126,7 @@ export async function assertMatchesReference(
   arb: fc.Arbitrary<Scenario>,
   check: (s: Scenario, expected: ReturnType<typeof referenceFor>) => void = () => {},
   numRuns = NUM_RUNS,
+  cluster?: ClusterTarget,
 ): Promise<void> {
   let firstFailureAt: number | undefined;
   const seed = env('RLINK_SEMANTICS_SEED');
@@ -136,7 +137,7 @@ export async function assertMatchesReference(
       try {
         const expected = referenceFor(s.input, s.params);
         check(s, expected);
-        const run = await runWindowJob(s.input, s.params);
+        const run = await runWindowJob(s.input, s.params, cluster ? { cluster } : {});
         expectRunMatches(run, expected, s.params, `params: ${JSON.stringify(s.params)}`);
       } catch (e) {
         firstFailureAt ??= Date.now();

@@ -1,0 +1,57 @@
+import { Flags } from '@oclif/core';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { BaseCommand } from '../../base-command';
+import { createLogger } from '../../../core/logging';
+import { DEFAULT_TOKEN_FILE, ensureTokenFile, resolveToken } from '../../../core/security/token';
+import { toMillis } from '../../../core/time/duration';
+import { startJobManager } from '../../../jobmanager/daemon';
+
+export default class JobManagerStart extends BaseCommand {
+  static override summary = 'Start a job manager in the foreground.';
+  static override description = 'Serves the REST API and the task managers\' control socket on one port. Listens on loopback unless --bind says otherwise. Mutating requests and task managers need the cluster token: from RLINK_TOKEN or --token-file; with neither, one is generated (mode 0600) in ' + DEFAULT_TOKEN_FILE + '.';
+  static override examples = [
+    '<%= config.bin %> jobmanager start',
+    '<%= config.bin %> jobmanager start --port 8770 --bind 0.0.0.0 --token-file /etc/rlink/token',
+  ];
+  static override flags = {
+    port: Flags.integer({ description: 'HTTP port.', default: 8770, min: 0, max: 65535 }),
+    bind: Flags.string({ description: 'Listen address.', default: '127.0.0.1' }),
+    'token-file': Flags.string({ description: 'File holding the cluster token (default: $RLINK_TOKEN, else generated in ' + DEFAULT_TOKEN_FILE + ').' }),
+    'data-dir': Flags.string({ description: 'Where uploaded applications are kept.', default: join(homedir(), '.rlink', 'jobmanager') }),
+    'heartbeat-timeout': Flags.string({ description: 'A task manager silent this long is lost.', default: '10s' }),
+    'max-upload-mb': Flags.integer({ description: 'Largest accepted job bundle, in MiB.', default: 64, min: 1 }),
+  };
+
+  async run(): Promise<{ url: string; tokenFile: string | null }> {
+    const { flags } = await this.parse(JobManagerStart);
+    const logger = createLogger({ level: flags['log-level'] ?? process.env.RLINK_LOG_LEVEL ?? 'info' });
+    let token = resolveToken({ tokenFile: flags['token-file'] });
+    let tokenFile: string | null = flags['token-file'] ?? null;
+    if (!token) {
+      const t = ensureTokenFile(DEFAULT_TOKEN_FILE);
+      token = t.token;
+      tokenFile = t.file;
+      process.stderr.write(`${t.created ? 'generated a cluster token in' : 'using the cluster token in'} ${t.file} (mode 0600)\n`);
+    }
+    const jm = await startJobManager({
+      port: flags.port, bind: flags.bind, token, dataDir: flags['data-dir'], logger,
+      heartbeatTimeoutMs: toMillis(flags['heartbeat-timeout'], '--heartbeat-timeout'), maxUploadBytes: flags['max-upload-mb'] * 1024 * 1024,
+    });
+    const ready = { url: jm.url, tokenFile };
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(ready)}\n`);
+    else this.log(`job manager listening on ${jm.url}`);
+    await waitForSignal();
+    await jm.close();
+    return ready;
+  }
+}
+
+/** Resolves on SIGINT or SIGTERM (foreground daemons stop cleanly). */
+export function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => { process.off('SIGINT', done); process.off('SIGTERM', done); resolve(); };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}

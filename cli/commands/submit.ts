@@ -1,0 +1,52 @@
+import { Args, Flags } from '@oclif/core';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { BaseCommand } from '../base-command';
+import { Props } from '../../core/api/props';
+import { bundleApp } from '../../core/app/bundle';
+import { RlinkError } from '../../core/errors';
+import type { JobDetails } from '../../core/client/jobmanager-client';
+import { clientFor, clusterFlags } from '../lib/cluster-flags';
+
+export default class Submit extends BaseCommand {
+  static override summary = 'Submit a job to a running cluster and wait until it ends.';
+  static override description = 'Bundles the app, uploads it to the job manager (POST /job/application), runs it with the key=value arguments (POST /job/application/:id), and follows it. Exits 0 only if the job FINISHED; with --detached, returns once it runs and prints the job id.';
+  static override examples = [
+    '<%= config.bin %> submit jobs/clicks.ts input=/data/clicks.jsonl output=/data/out --jm http://10.1.2.0:8770',
+    '<%= config.bin %> submit jobs/clicks.ts input=… output=… --detached --json',
+  ];
+  static override strict = false;
+  static override args = { app: Args.string({ description: 'The job file.', required: true }) };
+  static override flags = {
+    ...clusterFlags,
+    detached: Flags.boolean({ description: 'Return once the job runs; print its id.', default: false }),
+  };
+
+  async run(): Promise<{ jobId: string; applicationId: string; state: string; job?: JobDetails }> {
+    const { args, flags, argv } = await this.parse(Submit);
+    const props = Props.fromArgs((argv as string[]).slice(1));
+    const client = clientFor(flags);
+    const dir = await mkdtemp(join(tmpdir(), 'rlink-submit-'));
+    try {
+      const bundle = await bundleApp(args.app, join(dir, `${basename(args.app).replace(/\.[^.]+$/, '')}.mjs`));
+      const { application_id: applicationId } = await client.uploadApplication(bundle.path);
+      const { jobid: jobId } = await client.runApplication(applicationId, props.toJSON());
+      if (flags.detached) {
+        if (!this.jsonEnabled()) this.log(jobId);
+        return { jobId, applicationId, state: 'RUNNING' };
+      }
+      let last = '';
+      const job = await client.waitForJob(jobId, {
+        onUpdate: (j) => { if (j.state !== last && !this.jsonEnabled()) { process.stderr.write(`${j.name} ${j.state}\n`); last = j.state; } },
+      });
+      if (job.state !== 'FINISHED') {
+        throw new RlinkError('RLINK_TASK_FAILED', `job ${job.name} (${jobId}) ${job.state}${job.error ? `: ${job.error}` : ''}`);
+      }
+      if (!this.jsonEnabled()) this.log(`FINISHED ${job.name} (${jobId}) in ${(job.duration / 1000).toFixed(1)}s`);
+      return { jobId, applicationId, state: job.state, job };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../core/logging';
+import type { RlinkError } from '../core/errors';
+import { TaskExecutor } from './task-executor';
+import { JobManagerConnection } from './jobmanager-connection';
+import { ShuffleService } from './shuffle-service';
+import { BundleCache } from './bundle-cache';
+import { workerScript } from './worker-script';
+import { loadAppBundle } from '../core/app/load';
+
+export interface TaskManagerDaemonOptions {
+  jobManagerUrl: string;
+  token: string;
+  slots: number;
+  /** Address the data (shuffle) server listens on (default 127.0.0.1). */
+  bind?: string;
+  /** Its port (default 0: any free port). */
+  dataPort?: number;
+  /** Host other task managers use to reach it (default: the bind address, or this host's name for 0.0.0.0). */
+  advertisedHost?: string;
+  workDir: string;
+  logger: Logger;
+  id?: string;
+  heartbeatMs?: number;
+}
+
+export interface TaskManagerDaemon {
+  id: string;
+  dataAddress: string;
+  /** Resolves when the daemon stops; rejects when the job manager refused it (wrong token). */
+  done: Promise<void>;
+  /** Test hook: stop sending heartbeats while staying connected. */
+  pauseHeartbeats(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * A task manager process: slots on worker threads (TaskExecutor), a data server for channels from
+ * and to other task managers (ShuffleService), a bundle cache, and the control connection to the job
+ * manager. Losing the job manager cancels what runs here (the job manager redeploys after a restart).
+ */
+export async function startTaskManager(opts: TaskManagerDaemonOptions): Promise<TaskManagerDaemon> {
+  const id = opts.id ?? `tm-${hostname()}-${randomUUID().slice(0, 6)}`;
+  const log = opts.logger.child({ component: 'taskmanager', taskManager: id });
+  const bind = opts.bind ?? '127.0.0.1';
+  const advertisedHost = opts.advertisedHost ?? (bind === '0.0.0.0' || bind === '::' ? hostname() : bind);
+  let executor: TaskExecutor | undefined;
+  const shuffle = new ShuffleService({
+    taskManagerId: id, token: opts.token, bind, port: opts.dataPort ?? 0, advertisedHost, logger: log,
+    onPeerLost: (address, error) => executor?.peerLost(address, error instanceof Error ? error.message : String(error)),
+  });
+  const dataAddress = await shuffle.start();
+  const bundles = new BundleCache(opts.workDir, opts.jobManagerUrl, opts.token);
+  executor = new TaskExecutor({
+    id, slots: opts.slots, mode: 'threads', workerScript: workerScript(), logger: log, dataPlane: shuffle, dataAddress,
+    localizeApp: (ref) => bundles.localize(ref),
+    resolveApp: async (ref) => loadAppBundle((await bundles.localize(ref) as { path: string }).path),
+  });
+  let refused: RlinkError | undefined;
+  let resolveDone!: () => void;
+  let rejectDone!: (e: RlinkError) => void;
+  const done = new Promise<void>((res, rej) => { resolveDone = res; rejectDone = rej; });
+  const connection = new JobManagerConnection({
+    jobManagerUrl: opts.jobManagerUrl, token: opts.token, taskManagerId: id, logger: log,
+    ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+    onConnected: (send) => executor!.connect(send),
+    onDisconnected: (reason) => { log.warn({ event: 'jm.lost', reason }, `lost the job manager (${reason}): cancelling local tasks`); executor!.cancelAll(); },
+    onRefused: (e) => { refused = e; void stop(); },
+  });
+  connection.start();
+  log.info({ event: 'taskmanager.started', slots: opts.slots, dataAddress }, `task manager ${id} started with ${opts.slots} slots, data at ${dataAddress}`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      connection.close();
+      await executor!.shutdown();
+      await shuffle.stop();
+      if (refused) rejectDone(refused); else resolveDone();
+    })();
+    return stopping;
+  };
+  return { id, dataAddress, done, pauseHeartbeats: () => connection.pauseHeartbeats(), stop };
+}
