@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'RLINK_GRAPH'           // an invalid dataflow (no sink, bad parallelism, ...)
   | 'RLINK_TASK_FAILED'     // a subtask threw while running (the job failed)
   | 'RLINK_CLI'             // the command line itself: an unknown flag, a missing argument
+  | 'RLINK_PROTOCOL'        // a malformed or unsupported message on a control or data socket
   | 'RLINK_INTERNAL';
 
 export interface ErrorContext {

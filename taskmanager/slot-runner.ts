@@ -74,6 +74,9 @@ export class SlotRunner {
     const ports = new Map(msg.ports.map((p) => [`${p.role}:${p.channelId}`, p.port]));
     const inputsByTask = new Map<string, InputChannel[]>();
     const localOut = new Map<string, OutputChannel>();
+    // Byte counters of channels through ports, bound to their task once it exists.
+    const bytesIn = new Map<string, { n: number }>();
+    const portOuts: Array<{ task: string; ch: PortOutputChannel }> = [];
     // Inputs first: a local channel's output end needs its input end.
     for (const s of msg.subtasks) {
       const list = inputChannels(job, s.vertex, s.index).map((c, i) => {
@@ -82,7 +85,9 @@ export class SlotRunner {
         else {
           const port = ports.get(`in:${c.id}`);
           if (!port) throw new RlinkError('RLINK_INTERNAL', `no transport for input channel ${c.id}`);
-          bindPortInput(port, input);
+          const counter = bytesIn.get(subtaskId(s.vertex, s.index)) ?? { n: 0 };
+          bytesIn.set(subtaskId(s.vertex, s.index), counter);
+          bindPortInput(port, input, (n) => { counter.n += n; });
         }
         return input;
       });
@@ -101,7 +106,9 @@ export class SlotRunner {
           if (local) return local;
           const port = ports.get(`out:${c.id}`);
           if (!port) throw new RlinkError('RLINK_INTERNAL', `no transport for output channel ${c.id}`);
-          return new PortOutputChannel(c.id, port);
+          const ch = new PortOutputChannel(c.id, port);
+          portOuts.push({ task: subtaskId(s.vertex, s.index), ch });
+          return ch;
         }));
       }
       const task = new StreamTask({ jobId, attempt, vertexId: s.vertex, subtaskIndex: s.index, batchSize: msg.batchSize }, {
@@ -113,6 +120,10 @@ export class SlotRunner {
         },
       });
       d.tasks.push(task);
+      const id = subtaskId(s.vertex, s.index);
+      for (const p of portOuts) if (p.task === id) p.ch.onBytes = (n) => { task.metrics.bytesOut += n; };
+      const counter = bytesIn.get(id);
+      if (counter) task.metrics.bindBytesIn(counter);
     }
     await Promise.all(d.tasks.map(async (task) => {
       const ref = { vertex: task.desc.vertexId, index: task.desc.subtaskIndex };

@@ -56,7 +56,8 @@ import type { StreamElement } from '../runtime/elements';
 import type { EncodedBatch } from '../runtime/network/batch-codec';
 
 /** A message of a cross-thread channel (the same union as port-channel.ts's). */
-export type PortMessage = { b: EncodedBatch } | { e: StreamElement } | { c: number };
+export type { PortMessage } from '../runtime/network/port-channel';
+import type { PortMessage } from '../runtime/network/port-channel';
 
 /** One decoded frame: a channel and one of its messages. */
 export interface DataFrame { channelId: string; message: PortMessage }
@@ -76,7 +77,7 @@ const MAX_FIELDS = 64;
 const LITTLE_ENDIAN = endianness() === 'LE';
 
 function malformed(what: string): RlinkError {
-  return new RlinkError('RLINK_INTERNAL', `malformed data frame: ${what}`);
+  return new RlinkError('RLINK_PROTOCOL', `malformed data frame: ${what}`);
 }
 
 function checkEndianness(): void {
@@ -92,7 +93,7 @@ export function encodeFrame(channelId: string, message: PortMessage): Buffer {
   if ('b' in message) return encodeBatchFrame(channelId, message.b);
   if ('e' in message) return encodeElementFrame(channelId, message.e);
   if ('c' in message) return encodeCreditFrame(channelId, message.c);
-  throw new RlinkError('RLINK_INTERNAL', 'not a channel message: expected {b}, {e} or {c}');
+  throw new RlinkError('RLINK_PROTOCOL', 'not a channel message: expected {b}, {e} or {c}');
 }
 
 function writeHeader(buf: Buffer, kind: number, idBytes: number, channelId: string): number {

@@ -18,7 +18,13 @@ export class TaskMetrics {
   /** The task's current input watermark (−∞ before the first). */
   watermark = Number.NEGATIVE_INFINITY;
 
+  private bytesInSource: { n: number } | undefined;
+
+  /** Bytes arrive on the transport's side (before the task sees them): read them from its counter. */
+  bindBytesIn(counter: { n: number }): void { this.bytesInSource = counter; }
+
   snapshot(): TaskMetricsSnapshot {
+    if (this.bytesInSource) this.bytesIn = this.bytesInSource.n;
     return {
       recordsIn: this.recordsIn, recordsOut: this.recordsOut, recordsWritten: this.recordsWritten, bytesIn: this.bytesIn, bytesOut: this.bytesOut,
       recordsInvalid: this.recordsInvalid, lateRecordsDropped: this.lateRecordsDropped,

@@ -68,7 +68,7 @@ export async function startCluster(opts: { taskManagers: number; slots?: number;
     async waitForTaskManagers(n, timeoutMs = 20_000) {
       const end = Date.now() + timeoutMs;
       for (;;) {
-        const r = await cluster.get('/taskmanagers');
+        const r = await cluster.get('/taskmanagers').catch(() => ({ taskmanagers: [] })); // not listening yet
         if (r.taskmanagers.length === n) return;
         if (Date.now() > end) throw new Error(`expected ${n} task managers, have ${r.taskmanagers.length}`);
         await new Promise((res) => setTimeout(res, 100));

@@ -144,6 +144,11 @@ export function decodeBatch(b: EncodedBatch): { values: unknown[]; timestamps: n
   return { values: codec.decode(b.n, b.nums!, b.strs!, b.lens!), timestamps };
 }
 
+/** Bytes a columnar batch occupies (typed arrays and strings; 0 for the structured fallback, which has no cheap size). */
+export function encodedBytes(b: EncodedBatch): number {
+  return b.ts.byteLength + (b.nums?.byteLength ?? 0) + (b.lens?.byteLength ?? 0) + (b.strs?.length ?? 0);
+}
+
 /** The buffers to transfer (not copy) with postMessage. */
 export function transferables(b: EncodedBatch): ArrayBuffer[] {
   const out: ArrayBuffer[] = [b.ts.buffer as ArrayBuffer];

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { StreamElement } from '../elements';
-import { decodeBatch, encodeBatch, transferables, type EncodedBatch } from './batch-codec';
+import { decodeBatch, encodeBatch, encodedBytes, transferables, type EncodedBatch } from './batch-codec';
 import type { InputChannel, OutputChannel } from './channel';
 
 /**
@@ -11,10 +11,12 @@ import type { InputChannel, OutputChannel } from './channel';
  *   producer ── {e: element} ──▶ consumer   (watermarks, statuses, barriers, end)
  *   producer ◀── {c: n} ──────── consumer   (n elements taken: n credits back)
  */
-type PortMessage = { e: StreamElement } | { b: EncodedBatch } | { c: number };
+export type PortMessage = { e: StreamElement } | { b: EncodedBatch } | { c: number };
 
 export class PortOutputChannel implements OutputChannel {
   private credits: number;
+  /** Counts the bytes of the batches sent (the task's bytesOut). */
+  onBytes: (n: number) => void = () => {};
   private waiters: Array<() => void> = [];
 
   constructor(readonly id: string, private readonly port: MessagePort, capacity = 32) {
@@ -31,6 +33,7 @@ export class PortOutputChannel implements OutputChannel {
     this.credits--;
     if (element.kind === 'records') {
       const b = encodeBatch(element.values, element.timestamps);
+      this.onBytes(encodedBytes(b));
       this.port.postMessage({ b } satisfies PortMessage, transferables(b));
     } else this.port.postMessage({ e: element } satisfies PortMessage);
   }
@@ -46,7 +49,7 @@ export class PortOutputChannel implements OutputChannel {
 }
 
 /** Binds the consumer end: elements from the port go into `input`; consumption returns credit. */
-export function bindPortInput(port: MessagePort, input: InputChannel): () => void {
+export function bindPortInput(port: MessagePort, input: InputChannel, onBytes: (n: number) => void = () => {}): () => void {
   let owed = 0;
   let scheduled = false;
   input.onConsumed = (n) => {
@@ -58,7 +61,7 @@ export function bindPortInput(port: MessagePort, input: InputChannel): () => voi
     }
   };
   port.on('message', (m: PortMessage) => {
-    if ('b' in m) { const { values, timestamps } = decodeBatch(m.b); input.push({ kind: 'records', values, timestamps }); }
+    if ('b' in m) { onBytes(encodedBytes(m.b)); const { values, timestamps } = decodeBatch(m.b); input.push({ kind: 'records', values, timestamps }); }
     else if ('e' in m) input.push(m.e);
   });
   return () => port.close();
