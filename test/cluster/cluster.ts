@@ -51,7 +51,7 @@ export async function startCluster(opts: { taskManagers: number; slots?: number;
   const token = randomBytes(24).toString('hex');
   const env = { RLINK_TOKEN: token, RLINK_LOG_LEVEL: 'info', ...opts.env };
   const jmLog = join(dir, 'logs', 'jobmanager.log');
-  const jobManager = spawnDaemon(['jobmanager', 'start', '--port', '0', '--data-dir', join(dir, 'jm'), '--heartbeat-timeout', opts.heartbeatTimeout ?? '3s'], env, jmLog);
+  const jobManager = spawnDaemon(['jobmanager', 'start', '--port', '0', '--data-dir', join(dir, 'jm'), '--heartbeat-timeout', opts.heartbeatTimeout ?? '10s'], env, jmLog);
   const { url } = await readyLine(jobManager.proc, jmLog, 30_000) as { url: string };
   const taskManagers: ClusterProcess[] = [];
   const cluster: TestCluster = {

@@ -37,6 +37,17 @@ async function busyTaskManager(c: TestCluster, jobId: string): Promise<number> {
   return tm.pid;
 }
 
+/** The job ends FINISHED after at least one restart, and its committed output is exact. */
+async function expectRestartedAndExact(c: TestCluster, jobId: string, out: string): Promise<void> {
+  const done = await waitFor('the job to end', async () => {
+    const j = await c.get(`/jobs/${jobId}`);
+    return ['FINISHED', 'FAILED', 'CANCELED'].includes(j.state) ? j : undefined;
+  }, 60_000);
+  expect(done.state, JSON.stringify(done.error)).toBe('FINISHED');
+  expect(done.restarts).toBeGreaterThanOrEqual(1);
+  expect(canonical(readJsonl(out))).toEqual(canonical(expected(60_000)));
+}
+
 describe('a cluster of real processes', () => {
   let c: TestCluster;
   beforeAll(async () => { c = await startCluster({ taskManagers: 3, slots: 2, heartbeatTimeout: '1500ms' }); }, 60_000);
@@ -49,13 +60,7 @@ describe('a cluster of real processes', () => {
     await new Promise((r) => setTimeout(r, 1000));
     const victim = await busyTaskManager(c, jobId);
     process.kill(victim, 'SIGKILL');
-    const done = await waitFor('the job to end', async () => {
-      const j = await c.get(`/jobs/${jobId}`);
-      return ['FINISHED', 'FAILED', 'CANCELED'].includes(j.state) ? j : undefined;
-    }, 60_000);
-    expect(done.state, JSON.stringify(done.error)).toBe('FINISHED');
-    expect(done.restarts).toBeGreaterThanOrEqual(1);
-    expect(canonical(readJsonl(out))).toEqual(canonical(expected(60_000)));
+    await expectRestartedAndExact(c, jobId, out);
     // The lost task manager is gone from the cluster's view.
     await c.waitForTaskManagers(2);
   }, 90_000);
@@ -69,12 +74,6 @@ describe('a cluster of real processes', () => {
     await new Promise((r) => setTimeout(r, 800));
     const victim = await busyTaskManager(c, jobId);
     process.kill(victim, 'SIGUSR2'); // the task manager stops its heartbeats but stays connected
-    const done = await waitFor('the job to end', async () => {
-      const j = await c.get(`/jobs/${jobId}`);
-      return ['FINISHED', 'FAILED', 'CANCELED'].includes(j.state) ? j : undefined;
-    }, 60_000);
-    expect(done.state, JSON.stringify(done.error)).toBe('FINISHED');
-    expect(done.restarts).toBeGreaterThanOrEqual(1);
-    expect(canonical(readJsonl(out))).toEqual(canonical(expected(60_000)));
+    await expectRestartedAndExact(c, jobId, out);
   }, 90_000);
 });
