@@ -13,6 +13,12 @@ import { errorMessage } from '../core/errors';
 import { JobStatusMachine, type JobStatus } from './job-status';
 import { schedule, type SlotOffer, type Placement } from './scheduler';
 import { restartDelay } from './restart-strategy';
+import { CheckpointCoordinator } from './checkpoint-coordinator';
+import { readCheckpointMetadata, METADATA_FILE } from '../core/protocol/checkpoint-metadata';
+import { RlinkError } from '../core/errors';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { statSync } from 'node:fs';
 
 /** What the job master needs from the cluster around it. */
 export interface ClusterView {
@@ -71,6 +77,9 @@ export class JobMaster {
   private resolveDone!: (r: JobResult) => void;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
+  readonly checkpoints: CheckpointCoordinator;
+  /** What the next deployment restores from. */
+  private restore: { checkpointId: number; metadataPath: string } | undefined;
 
   constructor(
     readonly jobId: string,
@@ -88,13 +97,39 @@ export class JobMaster {
     this.job = buildJobGraph(built.graph);
     this.status = new JobStatusMachine((s) => { this.log.info({ event: 'job.status', status: s, attempt: this.attempt }, `job ${app.name} ${s}`); onStatus(jobId, s); });
     this.done = new Promise((r) => { this.resolveDone = r; });
+    this.checkpoints = new CheckpointCoordinator({
+      jobId, jobName: app.name, job: this.job, logger,
+      baseDir: this.config.checkpointDir ?? join(tmpdir(), 'rlink-checkpoints'),
+      intervalMs: this.config.checkpointIntervalMs,
+      trigger: (c) => this.broadcast({ type: 'trigger-checkpoint', jobId, attempt: this.attempt, ...c }),
+      notifyComplete: (id) => this.broadcast({ type: 'checkpoint-complete', jobId, attempt: this.attempt, checkpointId: id }),
+      canTrigger: () => this.status.status === 'RUNNING' && this.states.size > 0 && [...this.states.values()].every((s) => s === 'RUNNING'),
+    });
   }
 
   get name(): string { return this.app.name; }
   result(): Promise<JobResult> { return this.done; }
 
   start(): void {
-    this.deploy();
+    void this.prepare().then(() => this.deploy(), (e: unknown) => this.fail(errorMessage(e)));
+  }
+
+  /** Before the first deployment: checkpoint.dir must be writable; a savepoint to start from must fit. */
+  private async prepare(): Promise<void> {
+    if (this.config.checkpointIntervalMs !== undefined) await this.checkpoints.checkWritable();
+    const from = this.props.has('execution.savepoint.path') ? this.props.get('execution.savepoint.path') : undefined;
+    if (from === undefined) return;
+    const metadataPath = isDirectory(from) ? join(from, METADATA_FILE) : from;
+    const meta = await readCheckpointMetadata(metadataPath);
+    const ours = new Set(this.graph.nodes.keys());
+    const shared = Object.keys(meta.operators).filter((id) => ours.has(id));
+    if (shared.length === 0) {
+      throw new RlinkError('RLINK_CONFIG', `savepoint ${from} belongs to job '${meta.jobName}' and shares no operator with job '${this.name}' (operators are matched by uid)`);
+    }
+    const missing = Object.keys(meta.operators).filter((id) => !ours.has(id));
+    if (missing.length > 0) this.log.warn({ event: 'savepoint.unmatched', operators: missing }, `savepoint ${from}: no operator of this job for ${missing.join(', ')}: their state is not restored`);
+    this.restore = { checkpointId: meta.checkpointId, metadataPath };
+    this.checkpoints.restoredCheckpoint(meta.checkpointId, metadataPath);
   }
 
   private deploy(): void {
@@ -117,6 +152,7 @@ export class JobMaster {
       this.cluster.send(p.taskManagerId, {
         type: 'deploy', jobId: this.jobId, attempt: this.attempt, app: this.appRef, props: this.props.toJSON(), slots: p.assignments,
         jobGraph: this.job, placement: this.placement, batchSize: this.config.batchSize,
+        ...(this.restore ? { restore: this.restore } : {}),
         dataAddresses: Object.fromEntries(this.placement.map((x) => [x.taskManagerId, this.cluster.dataAddress(x.taskManagerId) ?? ''])),
       });
     }
@@ -131,6 +167,8 @@ export class JobMaster {
         break;
       case 'final-ready': this.onFinalReady(msg.subtask); break;
       case 'metrics': for (const t of msg.tasks) this.metrics.set(subtaskId(t.subtask.vertex, t.subtask.index), t); break;
+      case 'checkpoint-ack': this.checkpoints.acknowledge(msg.checkpointId, msg.subtask, msg.path, msg.bytes); break;
+      case 'checkpoint-declined': this.checkpoints.decline(msg.checkpointId, msg.subtask, msg.reason); break;
       default: break;
     }
   }
@@ -138,6 +176,8 @@ export class JobMaster {
   private onTaskState(ref: SubtaskRef, state: TaskState, error?: string): void {
     const id = subtaskId(ref.vertex, ref.index);
     this.states.set(id, state);
+    if (state === 'RUNNING' && this.status.status === 'RUNNING' && [...this.states.values()].every((s) => s === 'RUNNING')) this.checkpoints.start();
+    if (state !== 'RUNNING') this.checkpoints.stop(`task ${id} is ${state}`);
     const m = this.metrics.get(id);
     if (m) m.state = state;
     if (state === 'FAILED' && this.status.status === 'RUNNING') this.onFailure(`task ${this.taskName(ref)} failed: ${error ?? 'unknown error'}`);
@@ -172,8 +212,16 @@ export class JobMaster {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (this.status.status !== 'RESTARTING') return;
-      this.attempt++;
-      this.deploy();
+      void this.checkpoints.latestIntact().then((c) => {
+        if (this.status.status !== 'RESTARTING') return;
+        if (c) {
+          this.restore = { checkpointId: c.id, metadataPath: c.metadataPath };
+          this.checkpoints.restoredCheckpoint(c.id, c.metadataPath);
+          this.log.info({ event: 'job.restore', checkpointId: c.id }, `restarting from checkpoint ${c.id}`);
+        }
+        this.attempt++;
+        this.deploy();
+      });
     }, delay);
   }
 
@@ -207,6 +255,7 @@ export class JobMaster {
   }
 
   private complete(): void {
+    this.checkpoints.stop(`job ${this.status.status}`);
     this.endTime = Date.now();
     const r: JobResult = { jobId: this.jobId, name: this.name, status: this.status.status, restarts: this.restarts, durationMs: this.endTime - this.startTime };
     if (this.failure !== undefined) { r.error = this.failure; r.errorCode = this.failureCode ?? 'RLINK_TASK_FAILED'; }
@@ -254,3 +303,6 @@ export function newJobId(): string {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
 }
 
+function isDirectory(p: string): boolean {
+  try { return statSync(p).isDirectory(); } catch { return false; }
+}

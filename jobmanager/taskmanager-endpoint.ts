@@ -110,7 +110,7 @@ export class TaskManagerEndpoint {
   }
 }
 
-const TYPES = new Set(['register', 'heartbeat', 'task-state', 'final-ready', 'metrics']);
+const TYPES = new Set(['register', 'heartbeat', 'task-state', 'final-ready', 'metrics', 'checkpoint-ack', 'checkpoint-declined']);
 
 function parseMessage(text: string): TaskManagerToJobManager {
   const m = JSON.parse(text) as { type?: unknown; taskManagerId?: unknown; jobId?: unknown; attempt?: unknown };

@@ -88,7 +88,7 @@ describe('ShuffleService', () => {
         sent.push(e);
       }
     }
-    for (const e of [{ kind: 'status', idle: true }, { kind: 'barrier', checkpointId: 7, timestamp: 123, savepoint: false }, { kind: 'watermark', timestamp: Infinity }, { kind: 'end' }] as StreamElement[]) {
+    for (const e of [{ kind: 'status', idle: true }, { kind: 'barrier', checkpointId: 7, timestamp: 123, savepoint: false, target: '/tmp/chk-7' }, { kind: 'watermark', timestamp: Infinity }, { kind: 'end' }] as StreamElement[]) {
       await producer.whenWritable();
       producer.send(e);
       sent.push(e);

@@ -6,7 +6,8 @@ import { inputChannels, outputChannels, subtaskId } from '../core/graph/executio
 import { outputEdges } from '../core/graph/job-graph';
 import { InputChannel, LocalChannel, type OutputChannel } from '../core/runtime/network/channel';
 import { PortOutputChannel, bindPortInput } from '../core/runtime/network/port-channel';
-import { StreamTask } from '../core/runtime/task';
+import { FINAL_CHECKPOINT_ID, StreamTask } from '../core/runtime/task';
+import { loadRestoredState } from './restore';
 import type { AppRef, SubtaskMetrics } from '../core/protocol/messages';
 import type { Logger } from '../core/logging';
 import { RlinkError, errorMessage } from '../core/errors';
@@ -48,7 +49,15 @@ export class SlotRunner {
       case 'slot-cancel': this.cancel(msg.jobId, msg.attempt); break;
       case 'slot-checkpoint-complete': {
         const d = this.deployments.get(key(msg.jobId, msg.attempt));
-        if (d) { d.finalComplete = true; for (const w of d.finalWaiters.splice(0)) w(); }
+        if (!d) break;
+        if (msg.checkpointId === FINAL_CHECKPOINT_ID) { d.finalComplete = true; for (const w of d.finalWaiters.splice(0)) w(); }
+        else for (const t of d.tasks) t.notifyCheckpointComplete(msg.checkpointId);
+        break;
+      }
+      case 'slot-trigger-checkpoint': {
+        const d = this.deployments.get(key(msg.jobId, msg.attempt));
+        // Barriers start at the sources; every other task takes the checkpoint when they reach it.
+        for (const t of d?.tasks ?? []) if (t.isSource) t.triggerCheckpoint(msg.barrier);
         break;
       }
     }
@@ -70,6 +79,13 @@ export class SlotRunner {
       return;
     }
     const job = buildJobGraph(graph);
+    let restore;
+    try {
+      restore = msg.restore ? await loadRestoredState(msg.restore.metadataPath, msg.restore.checkpointId) : undefined;
+    } catch (e) {
+      for (const s of msg.subtasks) fail(s, e);
+      return;
+    }
     const mine = new Set(msg.subtasks.map((s) => subtaskId(s.vertex, s.index)));
     const ports = new Map(msg.ports.map((p) => [`${p.role}:${p.channelId}`, p.port]));
     const inputsByTask = new Map<string, InputChannel[]>();
@@ -114,6 +130,9 @@ export class SlotRunner {
       const task = new StreamTask({ jobId, attempt, vertexId: s.vertex, subtaskIndex: s.index, batchSize: msg.batchSize }, {
         graph, job, inputs: inputsByTask.get(subtaskId(s.vertex, s.index))!, outputs,
         logger: this.logger.child({ job: jobId, attempt }), now: Date.now,
+        ...(restore ? { restore } : {}),
+        acknowledgeCheckpoint: (checkpointId, h) => this.report({ type: 'checkpoint-ack', jobId, attempt, checkpointId, subtask: s, path: h.path, bytes: h.bytes }),
+        declineCheckpoint: (checkpointId, reason) => this.report({ type: 'checkpoint-declined', jobId, attempt, checkpointId, subtask: s, reason }),
         awaitFinalCheckpoint: () => {
           this.report({ type: 'final-ready', jobId, attempt, subtask: s });
           return d.finalComplete ? Promise.resolve() : new Promise<void>((r) => d.finalWaiters.push(r));

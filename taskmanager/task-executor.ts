@@ -103,6 +103,11 @@ export class TaskExecutor {
       case 'checkpoint-complete':
         for (const s of this.slots) s?.post({ type: 'slot-checkpoint-complete', jobId: msg.jobId, attempt: msg.attempt, checkpointId: msg.checkpointId });
         break;
+      case 'trigger-checkpoint': {
+        const barrier = { kind: 'barrier' as const, checkpointId: msg.checkpointId, timestamp: msg.timestamp, savepoint: msg.savepoint, target: msg.target };
+        for (const s of this.slots) s?.post({ type: 'slot-trigger-checkpoint', jobId: msg.jobId, attempt: msg.attempt, barrier });
+        break;
+      }
     }
   }
 
@@ -167,7 +172,7 @@ export class TaskExecutor {
       const p = ports.get(a.slot)!;
       this.slot(a.slot).post({
         type: 'slot-deploy', jobId: msg.jobId, attempt: msg.attempt, app: msg.app, props: msg.props,
-        subtasks: a.subtasks, ports: p, batchSize: msg.batchSize,
+        subtasks: a.subtasks, ports: p, batchSize: msg.batchSize, ...(msg.restore ? { restore: msg.restore } : {}),
       }, p.map((x) => x.port));
     }
   }

@@ -26,7 +26,11 @@ export type SourcePoll<T> =
   | { kind: 'end' };
 
 export interface SourceReader<T = unknown> {
-  /** Opens the reader and returns the ids of the splits it will read (they hold the watermark back from the start). */
+  /**
+   * Opens the reader and returns the ids of the splits it will read (they hold the watermark back from
+   * the start). `restored`: this subtask's positions from the checkpoint the job restarts from, or, when
+   * the parallelism changed, an array of every old subtask's positions.
+   */
   open(restored?: unknown): Promise<string[]> | string[];
   poll(maxRecords: number): Promise<SourcePoll<T>> | SourcePoll<T>;
   /** Split positions for a checkpoint (JSON). */
@@ -51,7 +55,8 @@ export interface Source<T = unknown> {
  * visible, when the checkpoint (or the end of input) completed everywhere.
  */
 export interface SinkWriter<T = unknown> {
-  open(): Promise<void> | void;
+  /** `restored`: the writer's state in the checkpoint the job restarts from (its prepared committables). */
+  open(restored?: unknown): Promise<void> | void;
   write(values: T[], timestamps: number[]): Promise<void> | void;
   prepareCommit(checkpointId: number): Promise<unknown> | unknown;
   commit(committables: unknown[]): Promise<void> | void;

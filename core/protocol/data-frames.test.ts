@@ -43,7 +43,7 @@ const flatRecord = fc.record({
 const element: fc.Arbitrary<StreamElement> = fc.oneof(
   fc.record({ kind: fc.constant('watermark' as const), timestamp: fc.oneof(fc.double(), fc.constantFrom(Infinity, -Infinity, -0)) }),
   fc.record({ kind: fc.constant('status' as const), idle: fc.boolean() }),
-  fc.record({ kind: fc.constant('barrier' as const), checkpointId: fc.nat(), timestamp: fc.integer({ min: 0, max: 2 ** 42 }), savepoint: fc.boolean() }),
+  fc.record({ kind: fc.constant('barrier' as const), checkpointId: fc.nat(), timestamp: fc.integer({ min: 0, max: 2 ** 42 }), savepoint: fc.boolean(), target: fc.string() }),
   fc.constant({ kind: 'end' as const }),
 );
 
@@ -164,7 +164,7 @@ describe('data frames', () => {
     const good = [
       encodeFrame('ch', { b: encodeBatch([{ k: 'a', v: 1, t: true }, { k: 'b', v: 2, t: false }], [1, 2]) }),
       encodeFrame('ch', { b: encodeBatch([[1], { x: 2 }], [1, 2]) }),
-      encodeFrame('ch', { e: { kind: 'barrier', checkpointId: 3, timestamp: 4, savepoint: false } }),
+      encodeFrame('ch', { e: { kind: 'barrier', checkpointId: 3, timestamp: 4, savepoint: false, target: '/tmp/chk-3' } }),
     ];
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
       try { decodeFrame(bytes); } catch (e) { expect(e).toBeInstanceOf(RlinkError); }

@@ -135,7 +135,7 @@ export function encodeElementFrame(channelId: string, element: StreamElement): B
     case 'status': o.kind = 'status'; o.idle = element.idle; break;
     case 'barrier':
       o.kind = 'barrier'; o.checkpointId = wireNumber(element.checkpointId);
-      o.timestamp = wireNumber(element.timestamp); o.savepoint = element.savepoint;
+      o.timestamp = wireNumber(element.timestamp); o.savepoint = element.savepoint; o.target = element.target;
       break;
     case 'end': o.kind = 'end'; break;
     case 'records': throw new RlinkError('RLINK_INTERNAL', 'records travel as batch frames ({b}), not as elements');
@@ -299,6 +299,12 @@ function numberField(o: Record<string, unknown>, key: string, kind: string): num
   }
 }
 
+function stringField(o: Record<string, unknown>, key: string, kind: string): string {
+  const v = o[key];
+  if (typeof v !== 'string') throw malformed(`${kind} element: ${key} is not a string`);
+  return v;
+}
+
 function booleanField(o: Record<string, unknown>, key: string, kind: string): boolean {
   const v = o[key];
   if (typeof v !== 'boolean') throw malformed(`${kind} element: ${key} is not a boolean`);
@@ -313,6 +319,7 @@ function decodeElement(o: unknown): StreamElement {
     case 'barrier': return {
       kind: 'barrier', checkpointId: numberField(o, 'checkpointId', 'barrier'),
       timestamp: numberField(o, 'timestamp', 'barrier'), savepoint: booleanField(o, 'savepoint', 'barrier'),
+      target: stringField(o, 'target', 'barrier'),
     };
     case 'end': return { kind: 'end' };
     default: throw malformed(`unknown element kind ${JSON.stringify(o.kind)}`);

@@ -6,11 +6,13 @@
  *
  *   JM ──deploy──────────────▶ TM     start subtasks of a job attempt in slots
  *   JM ──cancel──────────────▶ TM
- *   JM ──checkpoint-complete─▶ TM     commit (the final checkpoint: end of input everywhere)
+ *   JM ──trigger-checkpoint──▶ TM     sources inject barrier n (other tasks align and snapshot)
+ *   JM ──checkpoint-complete─▶ TM     commit what checkpoint n covers (the final one: end of input)
  *   JM ◀─register──────────── TM     slots offered
  *   JM ◀─task-state────────── TM     a subtask changed state (with the error when FAILED)
  *   JM ◀─final-ready───────── TM     a subtask consumed all input and prepared its commit
  *   JM ◀─metrics───────────── TM     periodic per-subtask counters
+ *   JM ◀─checkpoint-ack / -declined ─ TM   a subtask wrote (or could not write) its snapshot
  */
 import type { TaskMetricsSnapshot } from '../runtime/metrics';
 import type { TaskState } from '../runtime/task';
@@ -43,12 +45,15 @@ export interface DeployMessage {
   /** The data (shuffle) address of every task manager in the placement. */
   dataAddresses: Record<string, string>;
   batchSize: number;
+  /** Start from this completed checkpoint or savepoint (its _metadata file). */
+  restore?: { checkpointId: number; metadataPath: string };
 }
 
 export type JobManagerToTaskManager =
   | DeployMessage
   | { type: 'cancel'; jobId: string; attempt: number }
-  | { type: 'checkpoint-complete'; jobId: string; attempt: number; checkpointId: number };
+  | { type: 'checkpoint-complete'; jobId: string; attempt: number; checkpointId: number }
+  | { type: 'trigger-checkpoint'; jobId: string; attempt: number; checkpointId: number; timestamp: number; savepoint: boolean; target: string };
 
 export interface SubtaskMetrics { subtask: SubtaskRef; name: string; state: TaskState; metrics: TaskMetricsSnapshot }
 
@@ -57,4 +62,6 @@ export type TaskManagerToJobManager =
   | { type: 'heartbeat'; taskManagerId: string }
   | { type: 'task-state'; jobId: string; attempt: number; subtask: SubtaskRef; state: TaskState; error?: { code: string; message: string } }
   | { type: 'final-ready'; jobId: string; attempt: number; subtask: SubtaskRef }
-  | { type: 'metrics'; jobId: string; attempt: number; tasks: SubtaskMetrics[] };
+  | { type: 'metrics'; jobId: string; attempt: number; tasks: SubtaskMetrics[] }
+  | { type: 'checkpoint-ack'; jobId: string; attempt: number; checkpointId: number; subtask: SubtaskRef; path: string; bytes: number }
+  | { type: 'checkpoint-declined'; jobId: string; attempt: number; checkpointId: number; subtask: SubtaskRef; reason: string };

@@ -17,7 +17,14 @@ export const MIN_WATERMARK = Number.NEGATIVE_INFINITY;
 export interface RecordBatch { kind: 'records'; values: unknown[]; timestamps: number[] }
 export interface WatermarkElement { kind: 'watermark'; timestamp: number }
 export interface StatusElement { kind: 'status'; idle: boolean }
-export interface BarrierElement { kind: 'barrier'; checkpointId: number; timestamp: number; savepoint: boolean }
+export interface BarrierElement {
+  kind: 'barrier';
+  checkpointId: number;
+  timestamp: number;
+  savepoint: boolean;
+  /** The directory every task writes its snapshot of this checkpoint into. */
+  target: string;
+}
 export interface EndOfInput { kind: 'end' }
 
 export type StreamElement = RecordBatch | WatermarkElement | StatusElement | BarrierElement | EndOfInput;

@@ -59,10 +59,29 @@ export interface StreamOperator {
   /** Work the task must wait for before it takes more input (async sinks); undefined when none. */
   pending?(): Promise<void> | undefined;
   snapshotState?(checkpointId: number): Promise<OperatorSnapshot> | OperatorSnapshot;
-  restoreState?(snapshots: OperatorSnapshot[]): void;
+  /**
+   * Called before `open` when the job starts from a checkpoint or savepoint: the operator keeps the
+   * state and applies it in `open` (Flink's initializeState).
+   */
+  initializeState?(state: RestoredState): void;
   /** Two-phase commit: called when checkpoint `id` (or the final one at end of input) completed. */
   notifyCheckpointComplete?(checkpointId: number): Promise<void> | void;
   close(): Promise<void> | void;
+}
+
+/**
+ * An operator's state in the checkpoint it is restored from. `own` is the snapshot of the subtask
+ * with the same index when the parallelism did not change; `all` holds every old subtask's snapshot
+ * (keyed state: take the key groups of this subtask's range; operator state: connectors that can be
+ * rescaled merge them).
+ */
+export interface RestoredState {
+  checkpointId: number;
+  oldParallelism: number;
+  own: OperatorSnapshot | undefined;
+  all: OperatorSnapshot[];
+  /** Every old subtask's snapshot by its index (the task picks `own` from here). */
+  byIndex: Array<OperatorSnapshot | undefined>;
 }
 
 /** Base class that forwards time and status and does nothing else. */

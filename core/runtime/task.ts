@@ -1,7 +1,7 @@
 import type { StreamGraph } from '../graph/stream-graph';
 import type { JobGraph } from '../graph/job-graph';
 import { outputEdges } from '../graph/job-graph';
-import type { StreamOperator, OperatorContext } from './operator';
+import type { StreamOperator, OperatorContext, OperatorSnapshot, RestoredState } from './operator';
 import type { InputChannel, OutputChannel } from './network/channel';
 import { InputGate } from './network/input-gate';
 import { RecordWriter } from './network/record-writer';
@@ -9,7 +9,9 @@ import { ChainOutput } from './chain';
 import { Mailbox } from './mailbox';
 import { TaskMetrics } from './metrics';
 import { SourceOperator } from './operators/source';
-import { MAX_WATERMARK, type StreamElement } from './elements';
+import { MAX_WATERMARK, type BarrierElement, type StreamElement } from './elements';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from '../logging';
 import { RlinkError, errorMessage } from '../errors';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -40,7 +42,24 @@ export interface TaskEnvironment {
   now(): number;
   /** Called once the task has consumed all input; resolves when the job manager declares the final checkpoint complete. */
   awaitFinalCheckpoint(): Promise<void>;
+  /** The snapshot of checkpoint `id` is written: tell the job manager. */
+  acknowledgeCheckpoint?(checkpointId: number, handle: SnapshotHandle): void;
+  /** This task could not take checkpoint `id`. */
+  declineCheckpoint?(checkpointId: number, reason: string): void;
+  /** State to start from, by operator id (a restore from a checkpoint or savepoint). */
+  restore?: ReadonlyMap<string, RestoredState>;
 }
+
+/** What one subtask wrote for a checkpoint. */
+export interface SubtaskSnapshot {
+  vertex: string;
+  index: number;
+  parallelism: number;
+  checkpointId: number;
+  operators: OperatorSnapshot[];
+}
+
+export interface SnapshotHandle { path: string; bytes: number }
 
 /**
  * One subtask: a chain of operators fed by a source reader or by an input gate, writing to record
@@ -55,6 +74,8 @@ export class StreamTask {
   private writers: RecordWriter[] = [];
   private gate: InputGate | undefined;
   private canceled = false;
+  /** Checkpoint work queued from outside the task's loop (triggers at sources, commit notifications). */
+  private readonly checkpointActions: Array<() => Promise<void>> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly log: Logger;
   readonly name: string;
@@ -85,6 +106,9 @@ export class StreamTask {
       throw err instanceof RlinkError ? err : new RlinkError('RLINK_TASK_FAILED', errorMessage(err), { cause: err, context: { task: this.name } });
     }
   }
+
+  /** True when the task's head is a source (checkpoint barriers start there). */
+  get isSource(): boolean { return this.env.job.vertices.find((v) => v.id === this.desc.vertexId)!.inputs.length === 0; }
 
   cancel(): void {
     if (this.state === 'FINISHED' || this.state === 'FAILED' || this.state === 'CANCELED') return;
@@ -117,6 +141,12 @@ export class StreamTask {
       (edge.sideOutput !== undefined ? out.sideTargets(edge.sideOutput) : out.main).writers.push(w);
     }
     if (this.env.inputs.length > 0) this.gate = new InputGate(this.env.inputs, this.mailbox);
+    nodes.forEach((n, i) => {
+      const restored = this.env.restore?.get(n.id);
+      if (!restored) return;
+      const own = restored.oldParallelism === vertex.parallelism ? restored.byIndex[desc.subtaskIndex] : undefined;
+      this.operators[i]!.initializeState?.({ ...restored, own });
+    });
     // Open from the tail, so an operator's consumers are ready before it emits.
     for (let i = nodes.length - 1; i >= 0; i--) {
       const n = nodes[i]!;
@@ -140,6 +170,7 @@ export class StreamTask {
     let lastYield = Date.now();
     while (!this.canceled) {
       this.mailbox.drain();
+      await this.runCheckpointActions();
       const r = await head.pollNext();
       await this.afterElement();
       if (r.kind === 'end') break;
@@ -181,7 +212,7 @@ export class StreamTask {
           break;
         case 'status': head.processStatus(ev.idle); break;
         case 'mail': ev.run(); break;
-        case 'barrier': this.broadcast({ kind: 'barrier', checkpointId: ev.barrier.checkpointId, timestamp: ev.barrier.timestamp, savepoint: ev.barrier.savepoint }); break;
+        case 'barrier': await this.checkpoint(ev.barrier); break;
         case 'end': return;
       }
       await this.afterElement();
@@ -190,8 +221,52 @@ export class StreamTask {
 
   private flushWriters(): void { for (const w of this.writers) w.flush(); }
 
-  /** After each input element: wait for async sinks, then for downstream credit. */
+  /** Source tasks: inject a barrier (from the job manager's trigger) between two batches. */
+  triggerCheckpoint(barrier: BarrierElement): void {
+    this.checkpointActions.push(() => this.checkpoint(barrier));
+    this.mailbox.put(() => {}); // wake the loop
+  }
+
+  /** Checkpoint `id` completed everywhere: operators may publish what it covers (two-phase commit). */
+  notifyCheckpointComplete(checkpointId: number): void {
+    this.checkpointActions.push(async () => { for (const op of this.operators) await op.notifyCheckpointComplete?.(checkpointId); });
+    this.mailbox.put(() => {});
+  }
+
+  private async runCheckpointActions(): Promise<void> {
+    for (let a = this.checkpointActions.shift(); a; a = this.checkpointActions.shift()) await a();
+  }
+
+  /**
+   * Takes checkpoint `barrier`: snapshots every operator of the chain (state is serialised now, so the
+   * task may go on at once), sends the barrier downstream after everything emitted before it, then
+   * writes the snapshot and acknowledges in the background.
+   */
+  private async checkpoint(barrier: BarrierElement): Promise<void> {
+    const operators: OperatorSnapshot[] = [];
+    try {
+      for (const op of this.operators) if (op.snapshotState) operators.push(await op.snapshotState(barrier.checkpointId));
+    } catch (e) {
+      this.env.declineCheckpoint?.(barrier.checkpointId, `snapshot of ${this.name} failed: ${errorMessage(e)}`);
+      this.flushWriters();
+      this.broadcast(barrier);
+      return;
+    }
+    this.flushWriters();
+    this.broadcast(barrier);
+    const vertex = this.env.job.vertices.find((v) => v.id === this.desc.vertexId)!;
+    const snapshot: SubtaskSnapshot = { vertex: vertex.id, index: this.desc.subtaskIndex, parallelism: vertex.parallelism, checkpointId: barrier.checkpointId, operators };
+    const text = JSON.stringify(snapshot);
+    const path = join(barrier.target, `${vertex.id}-${this.desc.subtaskIndex}.json`);
+    void mkdir(barrier.target, { recursive: true })
+      .then(() => writeFile(path, text))
+      .then(() => this.env.acknowledgeCheckpoint?.(barrier.checkpointId, { path, bytes: Buffer.byteLength(text) }),
+        (e: unknown) => this.env.declineCheckpoint?.(barrier.checkpointId, `cannot write ${path}: ${errorMessage(e)}`));
+  }
+
+  /** After each input element: run checkpoint work, wait for async sinks, then for downstream credit. */
   private async afterElement(): Promise<void> {
+    if (this.checkpointActions.length > 0) await this.runCheckpointActions();
     for (const op of this.operators) { const p = op.pending?.(); if (p) await p; }
     for (const w of this.writers) {
       if (!w.writable) {

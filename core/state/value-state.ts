@@ -28,6 +28,12 @@ export class ValueStateStore {
     return h as ValueState<T>;
   }
 
+  /** Puts back one entry of a snapshot. */
+  restore(name: string, key: Key, value: unknown): void {
+    this.state(name);
+    this.tables.get(name)!.set(key, value);
+  }
+
   *entries(): Iterable<[string, Key, unknown]> {
     for (const [name, table] of this.tables) for (const [k, v] of table) yield [name, k, v];
   }

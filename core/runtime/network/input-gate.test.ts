@@ -54,7 +54,7 @@ describe('InputGate', () => {
 
   it('aligns barriers: a channel that delivered the barrier is blocked until all have', () => {
     const { gate, channels } = gateOf(2);
-    const barrier = { kind: 'barrier' as const, checkpointId: 1, timestamp: 0, savepoint: false };
+    const barrier = { kind: 'barrier' as const, checkpointId: 1, timestamp: 0, savepoint: false, target: '/tmp/chk-1' };
     channels[0]!.push(barrier);
     channels[0]!.push({ kind: 'records', values: ['after'], timestamps: [0] });
     channels[1]!.push({ kind: 'records', values: ['before'], timestamps: [0] });

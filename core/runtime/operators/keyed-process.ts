@@ -1,5 +1,5 @@
-import { AbstractOperator, type OperatorContext, type Output, type OperatorSnapshot } from '../operator';
-import { compileKeySelector, keyGroupOf, type Key, type KeySelector, type KeySpec } from '../keys';
+import { AbstractOperator, type OperatorContext, type Output, type OperatorSnapshot, type RestoredState } from '../operator';
+import { compileKeySelector, keyGroupOf, keyGroupRange, type Key, type KeySelector, type KeySpec } from '../keys';
 import { KeyedTimerQueue } from '../../state/keyed-timers';
 import { ValueStateStore, type ValueState } from '../../state/value-state';
 import { BatchCollector } from './collector';
@@ -90,7 +90,25 @@ export class KeyedProcessOperator extends AbstractOperator {
       get timeDomain() { return self.domain; },
     };
     this.fn.open?.({ subtaskIndex: ctx.subtaskIndex, parallelism: ctx.parallelism, getState: (name, def) => this.store.state(name, def) });
+    if (this.restored) {
+      const [lo, hi] = keyGroupRange(ctx.subtaskIndex, ctx.maxParallelism, ctx.parallelism);
+      for (const snap of this.restored.all) {
+        for (const [kg, entry] of Object.entries((snap.keyedState ?? {}) as Record<string, { state: unknown[]; timers: unknown[] }>)) {
+          if (Number(kg) < lo || Number(kg) >= hi) continue;
+          for (const [name, key, value] of entry.state as Array<[string, Key, unknown]>) this.store.restore(name, key, value);
+          for (const [domain, t, key] of entry.timers as Array<['event' | 'processing', number, Key]>) {
+            (domain === 'event' ? this.eventTimers : this.procTimers).register(t, key);
+          }
+        }
+      }
+      this.restored = undefined;
+      this.armProcTimer();
+    }
   }
+
+  private restored: RestoredState | undefined;
+
+  initializeState(state: RestoredState): void { this.restored = state; }
 
   processBatch(values: unknown[], timestamps: number[]): void {
     const sel = this.selectKey;

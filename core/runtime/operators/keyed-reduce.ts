@@ -1,5 +1,5 @@
-import { AbstractOperator } from '../operator';
-import { compileKeySelector, type Key, type KeySelector, type KeySpec } from '../keys';
+import { AbstractOperator, type OperatorContext, type Output, type OperatorSnapshot, type RestoredState } from '../operator';
+import { compileKeySelector, keyGroupOf, keyGroupRange, type Key, type KeySelector, type KeySpec } from '../keys';
 import { copyValue } from '../copy-batch';
 
 export type ReduceFunction<T = any> = (accumulated: T, value: T) => T;
@@ -27,5 +27,27 @@ export class KeyedReduceOperator extends AbstractOperator {
       this.current.set(k, copyValue(next));
     }
     this.output.emitBatch(out, timestamps);
+  }
+
+  private restored: RestoredState | undefined;
+
+  initializeState(state: RestoredState): void { this.restored = state; }
+
+  override open(ctx: OperatorContext, output: Output): void {
+    super.open(ctx, output);
+    if (!this.restored) return;
+    const [lo, hi] = keyGroupRange(ctx.subtaskIndex, ctx.maxParallelism, ctx.parallelism);
+    for (const snap of this.restored.all) {
+      for (const [kg, entries] of Object.entries((snap.keyedState ?? {}) as Record<string, Array<[Key, unknown]>>)) {
+        if (Number(kg) >= lo && Number(kg) < hi) for (const [k, v] of entries) this.current.set(k, v);
+      }
+    }
+    this.restored = undefined;
+  }
+
+  snapshotState(): OperatorSnapshot {
+    const groups: Record<number, Array<[Key, unknown]>> = {};
+    for (const [k, v] of this.current) (groups[keyGroupOf(k, this.ctx.maxParallelism)] ??= []).push([k, v]);
+    return { operatorId: this.ctx.operatorId, keyedState: groups };
   }
 }

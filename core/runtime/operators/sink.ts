@@ -1,4 +1,4 @@
-import { AbstractOperator, type OperatorContext, type Output, type OperatorSnapshot } from '../operator';
+import { AbstractOperator, type OperatorContext, type Output, type OperatorSnapshot, type RestoredState } from '../operator';
 import type { Sink, SinkWriter } from '../../api/connector';
 import { connectorContext } from '../operator-context';
 
@@ -14,10 +14,23 @@ export class SinkOperator extends AbstractOperator {
 
   constructor(private readonly sink: Sink) { super(); }
 
+  private restored: RestoredState | undefined;
+
+  initializeState(state: RestoredState): void { this.restored = state; }
+
   override async open(ctx: OperatorContext, output: Output): Promise<void> {
     super.open(ctx, output);
     this.writer = this.sink.createWriter(connectorContext(ctx));
-    await this.writer.open();
+    const r = this.restored;
+    if (!r) { await this.writer.open(); return; }
+    // The checkpoint we restore from completed: what it prepared must be committed (its commit may
+    // have been cut short by the failure; commits are idempotent). At another parallelism, subtask 0
+    // commits every old subtask's committables.
+    const mine = r.oldParallelism === ctx.parallelism ? (r.own ? [r.own] : []) : ctx.subtaskIndex === 0 ? r.all : [];
+    const prepared = mine.flatMap((s) => ((s.operatorState as { prepared?: Array<[number, unknown]> } | undefined)?.prepared ?? []))
+      .filter(([id]) => id <= r.checkpointId);
+    await this.writer.open(r.own?.operatorState ?? { prepared });
+    if (prepared.length > 0) await this.writer.commit(prepared.map(([, c]) => c));
   }
 
   processBatch(values: unknown[], timestamps: number[]): void {

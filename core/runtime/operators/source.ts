@@ -1,4 +1,4 @@
-import { AbstractOperator, type OperatorContext, type Output, type OperatorSnapshot } from '../operator';
+import { AbstractOperator, type OperatorContext, type Output, type OperatorSnapshot, type RestoredState } from '../operator';
 import type { Source, SourceReader } from '../../api/connector';
 import type { WatermarkStrategy } from '../../time/watermark-strategy';
 import { WatermarkGenerator } from '../../time/watermark-generator';
@@ -23,10 +23,20 @@ export class SourceOperator extends AbstractOperator {
 
   constructor(readonly source: Source, private readonly strategy: WatermarkStrategy | undefined) { super(); }
 
-  override async open(ctx: OperatorContext, output: Output, restored?: unknown): Promise<void> {
+  private restored: RestoredState | undefined;
+
+  initializeState(state: RestoredState): void { this.restored = state; }
+
+  override async open(ctx: OperatorContext, output: Output): Promise<void> {
     super.open(ctx, output);
     this.reader = this.source.createReader(connectorContext(ctx));
-    const splits = await this.reader.open(restored);
+    // Same parallelism: this subtask's own positions. Otherwise every old subtask's, for the
+    // connector to redistribute (split positions are keyed by split, so they can be).
+    const r = this.restored;
+    const positions = r === undefined ? undefined
+      : r.oldParallelism === ctx.parallelism ? r.own?.operatorState
+        : r.all.map((s) => s.operatorState);
+    const splits = await this.reader.open(positions);
     if (this.strategy) {
       this.generator = new WatermarkGenerator(this.strategy, output, ctx.metrics, ctx.logger, ctx.now, ctx.watermarkSlack, WATERMARK_INTERVAL_MS);
       for (const s of splits) this.generator.addSplit(s);

@@ -1,7 +1,7 @@
-import { AbstractOperator, type OperatorContext, type Output, type OperatorSnapshot } from '../operator';
+import { AbstractOperator, type OperatorContext, type Output, type OperatorSnapshot, type RestoredState } from '../operator';
 import { windowStart, type WindowAssigner } from '../../windows/assigners';
 import type { CompiledAggregate } from '../../aggregates/composite';
-import { compileKeySelector, keyFields, keyGroupOf, type Key, type KeySelector, type KeySpec } from '../keys';
+import { compileKeySelector, keyFields, keyGroupOf, keyGroupRange, type Key, type KeySelector, type KeySpec } from '../keys';
 import { NumberMinHeap } from '../../util/min-heap';
 import { KeyedTimerQueue } from '../../state/keyed-timers';
 import { RateLimitedLog } from '../../util/rate-limited-log';
@@ -63,9 +63,42 @@ export class WindowOperator extends AbstractOperator {
     this.singleKeyField = cfg.key.kind === 'field' && cfg.key.fields.length === 1 ? cfg.key.fields[0] : undefined;
   }
 
+  private restored: RestoredState | undefined;
+
+  initializeState(state: RestoredState): void { this.restored = state; }
+
   override open(ctx: OperatorContext, output: Output): void {
     super.open(ctx, output);
     this.invalidLog = new RateLimitedLog(ctx.logger, 'record.no-timestamp');
+    if (this.restored) this.restore(this.restored);
+  }
+
+  /** Takes the key groups of this subtask's range from every old subtask's snapshot. */
+  private restore(r: RestoredState): void {
+    const [lo, hi] = keyGroupRange(this.ctx.subtaskIndex, this.ctx.maxParallelism, this.ctx.parallelism);
+    const L = this.lateness;
+    for (const snap of r.all) {
+      for (const [kg, entry] of Object.entries((snap.keyedState ?? {}) as Record<string, { panes: unknown[]; sessions: unknown[] }>)) {
+        const g = Number(kg);
+        if (g < lo || g >= hi) continue;
+        for (const [start, end, fired, key, acc] of entry.panes as Array<[number, number, boolean, Key, unknown]>) {
+          let p = this.panes.get(start);
+          if (!p) {
+            p = { start, end, accs: new Map(), fired };
+            this.panes.set(start, p);
+            (fired ? this.toClean : this.toFire).push(start);
+          }
+          p.accs.set(key, acc);
+        }
+        for (const [start, end, fired, key, acc] of entry.sessions as Array<[number, number, boolean, Key, unknown]>) {
+          const list = this.sessions.get(key) ?? [];
+          list.push({ start, end, acc, fired });
+          this.sessions.set(key, list);
+          if (fired) this.sessionClean.register(end - 1 + L, key); else this.sessionFire.register(end - 1, key);
+        }
+      }
+    }
+    this.restored = undefined;
   }
 
   processBatch(values: unknown[], timestamps: number[]): void {

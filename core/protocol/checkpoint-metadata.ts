@@ -1,0 +1,49 @@
+import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { RlinkError, errorMessage } from '../errors';
+
+/**
+ * A completed checkpoint's `_metadata` file: which snapshot file holds each operator's state for each
+ * old subtask. Operators are matched by id (their uid when the user set one), so a job changed since
+ * can still restore what it shares with the old one.
+ *
+ *   <checkpoint.dir>/<job id>/chk-<n>/_metadata
+ *   <checkpoint.dir>/<job id>/chk-<n>/<vertex>-<subtask>.json   (one per subtask: all operators of its chain)
+ */
+export const METADATA_VERSION = 1;
+export const METADATA_FILE = '_metadata';
+
+export interface CheckpointMetadata {
+  version: number;
+  jobId: string;
+  jobName: string;
+  checkpointId: number;
+  timestamp: number;
+  savepoint: boolean;
+  operators: Record<string, { vertex: string; parallelism: number; files: string[] }>;
+}
+
+export async function writeCheckpointMetadata(path: string, meta: CheckpointMetadata): Promise<number> {
+  await mkdir(dirname(path), { recursive: true });
+  const text = JSON.stringify(meta, null, 1);
+  const tmp = `${path}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path); // a reader never sees half a metadata file
+  return Buffer.byteLength(text);
+}
+
+/** Reads and checks a metadata file; a missing, truncated or foreign file is a clear RLINK_CONFIG error. */
+export async function readCheckpointMetadata(path: string): Promise<CheckpointMetadata> {
+  let text: string;
+  try { text = await readFile(path, 'utf8'); } catch (e) {
+    throw new RlinkError('RLINK_CONFIG', `checkpoint metadata ${path} cannot be read: ${errorMessage(e)}`, { context: { file: path } });
+  }
+  let meta: CheckpointMetadata;
+  try { meta = JSON.parse(text) as CheckpointMetadata; } catch {
+    throw new RlinkError('RLINK_CONFIG', `checkpoint metadata ${path} is corrupt or truncated`, { context: { file: path } });
+  }
+  if (meta.version !== METADATA_VERSION || typeof meta.checkpointId !== 'number' || typeof meta.operators !== 'object' || meta.operators === null) {
+    throw new RlinkError('RLINK_CONFIG', `checkpoint metadata ${path} is not an rlink checkpoint of version ${METADATA_VERSION}`, { context: { file: path } });
+  }
+  return meta;
+}

@@ -1,0 +1,38 @@
+import { readFile } from 'node:fs/promises';
+import type { RestoredState, OperatorSnapshot } from '../core/runtime/operator';
+import type { SubtaskSnapshot } from '../core/runtime/task';
+import { RlinkError, errorMessage } from '../core/errors';
+import type { CheckpointMetadata } from '../core/protocol/checkpoint-metadata';
+import { readCheckpointMetadata } from '../core/protocol/checkpoint-metadata';
+
+/**
+ * Reads a completed checkpoint (or savepoint) and returns every operator's state by operator id,
+ * from every old subtask: the operators take what belongs to them (key groups, split positions).
+ */
+export async function loadRestoredState(metadataPath: string, checkpointId: number): Promise<Map<string, RestoredState>> {
+  const meta: CheckpointMetadata = await readCheckpointMetadata(metadataPath);
+  const files = new Map<string, Promise<SubtaskSnapshot>>();
+  const read = (path: string) => {
+    let p = files.get(path);
+    if (!p) {
+      p = readFile(path, 'utf8').then((t) => JSON.parse(t) as SubtaskSnapshot, (e: unknown) => {
+        throw new RlinkError('RLINK_CONFIG', `checkpoint ${checkpointId}: cannot read ${path}: ${errorMessage(e)}`);
+      });
+      files.set(path, p);
+    }
+    return p;
+  };
+  const out = new Map<string, RestoredState>();
+  for (const [operatorId, op] of Object.entries(meta.operators)) {
+    const all: OperatorSnapshot[] = [];
+    const byIndex: Array<OperatorSnapshot | undefined> = [];
+    for (let i = 0; i < op.files.length; i++) {
+      const snap = await read(op.files[i]!);
+      const s = snap.operators.find((o) => o.operatorId === operatorId);
+      byIndex[i] = s;
+      if (s) all.push(s);
+    }
+    out.set(operatorId, { checkpointId: meta.checkpointId, oldParallelism: op.parallelism, own: undefined, all, byIndex });
+  }
+  return out;
+}
