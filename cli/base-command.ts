@@ -8,7 +8,7 @@ import { RlinkError, errorMessage } from '../core/errors';
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
   static override baseFlags = {
-    'log-level': Flags.string({ description: 'Level of the logs written to stderr (default: $RLINK_LOG_LEVEL, else warn).', options: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], helpGroup: 'GLOBAL' }),
+    'log-level': Flags.string({ description: 'Level of the logs written to stderr (default: $RLINK_LOG_LEVEL, else warn; info for the daemons).', options: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], helpGroup: 'GLOBAL' }),
   };
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {

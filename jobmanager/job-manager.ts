@@ -105,7 +105,15 @@ export class JobManager {
     if (this.jobs.has(jobId)) throw new RlinkError('RLINK_CONFIG', `a job with id ${jobId} exists already`);
     prepareProperties(app, props);
     const master = new JobMaster(jobId, app, appRef, props, {
-      offers: () => [...this.taskManagers.values()].map((t) => ({ taskManagerId: t.id, slots: t.slots })),
+      // Slots held by other running jobs are not offered (this job's own are: a restart replaces them).
+      offers: () => {
+        const used = new Map<string, number>();
+        for (const j of this.jobs.values()) {
+          if (j.jobId === jobId || j.status.terminal) continue;
+          for (const [tm, n] of j.slotsInUse()) used.set(tm, (used.get(tm) ?? 0) + n);
+        }
+        return [...this.taskManagers.values()].map((t) => ({ taskManagerId: t.id, slots: Math.max(0, t.slots - (used.get(t.id) ?? 0)) }));
+      },
       dataAddress: (id) => this.taskManagers.get(id)?.dataAddress,
       send: (tmId, m) => this.taskManagers.get(tmId)?.send(m),
     }, this.log, (id, s) => this.events.onJobStatus?.(id, s));

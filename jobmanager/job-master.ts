@@ -49,6 +49,7 @@ export interface JobOverview {
   attempt: number;
   restarts: number;
   error?: string;
+  errorCode?: string;
   tasks: Record<string, number>;
 }
 
@@ -289,7 +290,7 @@ export class JobMaster {
       jid: this.jobId, name: this.name, state: this.status.status, 'start-time': this.startTime, 'end-time': end,
       duration: (end > 0 ? end : Date.now()) - this.startTime, attempt: this.attempt, restarts: this.restarts, tasks,
     };
-    if (this.failure !== undefined) o.error = this.failure;
+    if (this.failure !== undefined) { o.error = this.failure; o.errorCode = this.failureCode ?? 'RLINK_TASK_FAILED'; }
     return o;
   }
 

@@ -9,6 +9,8 @@ import type { Logger } from '../core/logging';
 import { errorMessage } from '../core/errors';
 
 export const TASKMANAGER_PATH = '/taskmanager';
+/** Close code for a task manager speaking another protocol version: final, it must not retry. */
+export const CLOSE_UNSUPPORTED_PROTOCOL = 4001;
 
 export interface TaskManagerEndpointOptions {
   jobManager: JobManager;
@@ -76,7 +78,7 @@ export class TaskManagerEndpoint {
       }
       if (!tmId) {
         if (msg.type !== 'register') { ws.close(1008, 'register first'); return; }
-        if (msg.version !== PROTOCOL_VERSION) { ws.close(1008, `protocol ${msg.version} not supported (expected ${PROTOCOL_VERSION})`); return; }
+        if (msg.version !== PROTOCOL_VERSION) { ws.close(CLOSE_UNSUPPORTED_PROTOCOL, `protocol ${msg.version} not supported (expected ${PROTOCOL_VERSION})`); return; }
         tmId = msg.taskManagerId;
         const previous = this.sockets.get(tmId);
         if (previous && previous !== ws) previous.close(1008, 'replaced by a new connection');

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/logging';
-import type { RlinkError } from '../core/errors';
+import { RlinkError } from '../core/errors';
 import { TaskExecutor } from './task-executor';
 import { JobManagerConnection } from './jobmanager-connection';
 import { ShuffleService } from './shuffle-service';
@@ -50,7 +50,15 @@ export async function startTaskManager(opts: TaskManagerDaemonOptions): Promise<
     taskManagerId: id, token: opts.token, bind, port: opts.dataPort ?? 0, advertisedHost, logger: log,
     onPeerLost: (address, error) => executor?.peerLost(address, error instanceof Error ? error.message : String(error)),
   });
-  const dataAddress = await shuffle.start();
+  let dataAddress: string;
+  try {
+    dataAddress = await shuffle.start();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new RlinkError('RLINK_CONFIG', `data port ${opts.dataPort} on ${bind} is already in use`, { context: { host: bind } });
+    if (code === 'EADDRNOTAVAIL') throw new RlinkError('RLINK_CONFIG', `cannot listen on ${bind}: no such local address`, { context: { host: bind } });
+    throw e;
+  }
   const bundles = new BundleCache(opts.workDir, opts.jobManagerUrl, opts.token);
   executor = new TaskExecutor({
     id, slots: opts.slots, mode: 'threads', workerScript: workerScript(), logger: log, dataPlane: shuffle, dataAddress,

@@ -83,6 +83,13 @@ export class JobManagerConnection {
       if (this.heartbeat) { clearInterval(this.heartbeat); this.heartbeat = undefined; }
       if (handler) this.opts.onDisconnected?.(`connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`);
       handler = undefined;
+      if (code === 4001) { // the job manager speaks another protocol version: retrying cannot help
+        this.closed = true;
+        const err = new RlinkError('RLINK_PROTOCOL', `job manager ${this.opts.jobManagerUrl} refused this task manager: ${reason.toString()}`);
+        this.log.error({ event: 'jm.refused', code }, err.message);
+        this.opts.onRefused?.(err);
+        return;
+      }
       if (this.closed) return;
       const wait = Math.round(this.backoff * (0.75 + Math.random() * 0.5));
       this.backoff = Math.min(this.opts.maxBackoffMs ?? 5000, this.backoff * 2);

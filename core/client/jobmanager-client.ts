@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { bearer } from '../security/token';
-import { RlinkError } from '../errors';
+import { RlinkError, type ErrorCode } from '../errors';
 
 /** A job as `GET /jobs/:id` describes it (the fields the CLI uses). */
 export interface JobDetails {
@@ -13,6 +13,7 @@ export interface JobDetails {
   duration: number;
   restarts?: number;
   error?: string;
+  errorCode?: string;
   vertices?: Array<{ id: string; name: string; parallelism: number; status: string; metrics: Record<string, number | null> }>;
 }
 
@@ -39,9 +40,13 @@ export class JobManagerClient {
     let json: unknown;
     try { json = text ? JSON.parse(text) : {}; } catch { json = { errors: [text.slice(0, 200)] }; }
     if (!res.ok) {
-      const msg = (json as { errors?: string[] }).errors?.join('; ') ?? res.statusText;
-      const hint = res.status === 401 && !/token/i.test(msg) ? ' (set RLINK_TOKEN or --token-file to the cluster token)' : '';
-      throw new RlinkError(res.status === 401 ? 'RLINK_CONFIG' : 'RLINK_CLI', `job manager ${this.baseUrl} answered ${res.status} to ${method} ${path}: ${msg}${hint}`, { context: { host: url.host } });
+      const body = json as { errors?: string[]; code?: string };
+      const msg = body.errors?.join('; ') ?? res.statusText;
+      if (res.status === 401) {
+        throw new RlinkError('RLINK_CONFIG', `job manager ${this.baseUrl} refused the cluster token (401): set RLINK_TOKEN or --token-file to the cluster's token`, { context: { host: url.host } });
+      }
+      const code = (body.code?.startsWith('RLINK_') ? body.code : 'RLINK_CLI') as ErrorCode;
+      throw new RlinkError(code, `job manager ${this.baseUrl} answered ${res.status} to ${method} ${path}: ${msg}`, { context: { host: url.host } });
     }
     return json as T;
   }

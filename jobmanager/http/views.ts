@@ -135,6 +135,7 @@ export function jobDetails(master: JobMaster, applicationId?: string): JobDetail
     plan: { nodes: master.graphJson(), jobGraph: master.job },
   };
   if (o.error !== undefined) d.error = o.error;
+  if (o.errorCode !== undefined) (d as { errorCode?: string }).errorCode = o.errorCode;
   if (applicationId !== undefined) d.application_id = applicationId;
   return d;
 }

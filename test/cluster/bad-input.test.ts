@@ -19,7 +19,7 @@ describe('a cluster given bad input', () => {
     expect(r.exitCode).toBe(1);
     const lines = String(r.stderr).trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^rlink submit: job manager .* answered 401/);
+    expect(lines[0]).toMatch(/^rlink submit: job manager .* refused the cluster token \(401\)/);
     expect((await c.get('/jobs')).jobs).toHaveLength(0);
   });
 

@@ -6,6 +6,7 @@ import { createLogger } from '../../../core/logging';
 import { DEFAULT_TOKEN_FILE, ensureTokenFile, resolveToken } from '../../../core/security/token';
 import { toMillis } from '../../../core/time/duration';
 import { startJobManager } from '../../../jobmanager/daemon';
+import { RlinkError } from '../../../core/errors';
 
 export default class JobManagerStart extends BaseCommand {
   static override summary = 'Start a job manager in the foreground.';
@@ -34,9 +35,11 @@ export default class JobManagerStart extends BaseCommand {
       tokenFile = t.file;
       process.stderr.write(`${t.created ? 'generated a cluster token in' : 'using the cluster token in'} ${t.file} (mode 0600)\n`);
     }
+    const heartbeatTimeoutMs = toMillis(flags['heartbeat-timeout'], '--heartbeat-timeout');
+    if (heartbeatTimeoutMs < 100) throw new RlinkError('RLINK_CONFIG', `--heartbeat-timeout ${flags['heartbeat-timeout']} is too short (at least 100ms)`);
     const jm = await startJobManager({
       port: flags.port, bind: flags.bind, token, dataDir: flags['data-dir'], logger,
-      heartbeatTimeoutMs: toMillis(flags['heartbeat-timeout'], '--heartbeat-timeout'), maxUploadBytes: flags['max-upload-mb'] * 1024 * 1024,
+      heartbeatTimeoutMs, maxUploadBytes: flags['max-upload-mb'] * 1024 * 1024,
     });
     const ready = { url: jm.url, tokenFile };
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(ready)}\n`);
