@@ -9,6 +9,8 @@ import TaskManagerStart from './commands/taskmanager/start';
 import JobList from './commands/job/list';
 import JobStatus from './commands/job/status';
 import JobCancel from './commands/job/cancel';
+import JobStop from './commands/job/stop';
+import JobSavepoint from './commands/job/savepoint';
 
 export const COMMANDS = {
   run: Run,
@@ -18,4 +20,6 @@ export const COMMANDS = {
   'job:list': JobList,
   'job:status': JobStatus,
   'job:cancel': JobCancel,
+  'job:stop': JobStop,
+  'job:savepoint': JobSavepoint,
 };

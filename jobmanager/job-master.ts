@@ -13,7 +13,7 @@ import { errorMessage } from '../core/errors';
 import { JobStatusMachine, type JobStatus } from './job-status';
 import { schedule, type SlotOffer, type Placement } from './scheduler';
 import { restartDelay } from './restart-strategy';
-import { CheckpointCoordinator } from './checkpoint-coordinator';
+import { CheckpointCoordinator, type CompletedCheckpoint } from './checkpoint-coordinator';
 import { readCheckpointMetadata, METADATA_FILE } from '../core/protocol/checkpoint-metadata';
 import { RlinkError } from '../core/errors';
 import { tmpdir } from 'node:os';
@@ -81,6 +81,8 @@ export class JobMaster {
   readonly checkpoints: CheckpointCoordinator;
   /** What the next deployment restores from. */
   private restore: { checkpointId: number; metadataPath: string } | undefined;
+  /** Stopped with a savepoint: the cancelled tasks end the job FINISHED, not CANCELED. */
+  private stopping = false;
 
   constructor(
     readonly jobId: string,
@@ -183,7 +185,7 @@ export class JobMaster {
     if (m) m.state = state;
     if (state === 'FAILED' && this.status.status === 'RUNNING') this.onFailure(`task ${this.taskName(ref)} failed: ${error ?? 'unknown error'}`);
     else if (state === 'FINISHED' && this.status.status === 'RUNNING' && [...this.states.values()].every((s) => s === 'FINISHED')) this.finish('FINISHED');
-    else if (this.status.status === 'CANCELLING' && [...this.states.values()].every((s) => s !== 'RUNNING' && s !== 'DEPLOYING' && s !== 'CANCELING')) this.finish('CANCELED');
+    else if (this.status.status === 'CANCELLING' && [...this.states.values()].every((s) => s !== 'RUNNING' && s !== 'DEPLOYING' && s !== 'CANCELING')) this.finishCancelled();
   }
 
   /** "Source: file → Map (2/4)", as the user named the operators. */
@@ -226,6 +228,30 @@ export class JobMaster {
     }, delay);
   }
 
+  /** Takes a savepoint into `dir`; resolves with it once complete. */
+  savepoint(dir: string): Promise<CompletedCheckpoint> {
+    if (this.status.status !== 'RUNNING') return Promise.reject(new RlinkError('RLINK_CONFIG', `job ${this.name} is ${this.status.status}: no savepoint`));
+    return this.checkpoints.trigger(true, dir);
+  }
+
+  /**
+   * Stop with a savepoint (Flink's `stop`): the savepoint is taken, then the job ends FINISHED. With
+   * `drain`, the sources then end their input, so every window fires and every sink commits; without,
+   * the tasks stop at once and the savepoint holds the open windows (sinks commit what it prepared when
+   * a job resumes from it).
+   */
+  async stopWithSavepoint(dir: string, drain: boolean): Promise<CompletedCheckpoint> {
+    const sp = await this.savepoint(dir);
+    if (this.status.status !== 'RUNNING') return sp;
+    this.stopping = true;
+    if (drain) this.broadcast({ type: 'end-input', jobId: this.jobId, attempt: this.attempt });
+    else {
+      this.status.transition('CANCELLING');
+      this.broadcast({ type: 'cancel', jobId: this.jobId, attempt: this.attempt });
+    }
+    return sp;
+  }
+
   /** A task manager is gone (socket lost, heartbeats missed): the subtasks it ran failed. */
   taskManagerLost(taskManagerId: string, reason: string): void {
     if (!this.placement.some((p) => p.taskManagerId === taskManagerId)) return;
@@ -253,6 +279,11 @@ export class JobMaster {
   private finish(s: 'FINISHED' | 'CANCELED'): void {
     this.status.transition(s);
     this.complete();
+  }
+
+  /** All tasks stopped after a cancel: CANCELED, or FINISHED when it was a stop with a savepoint. */
+  private finishCancelled(): void {
+    this.finish(this.stopping ? 'FINISHED' : 'CANCELED');
   }
 
   private complete(): void {

@@ -8,7 +8,7 @@ export type JobStatus = 'CREATED' | 'RUNNING' | 'FAILING' | 'FAILED' | 'CANCELLI
  *            ▼                           │
  *  CREATED ─▶ RUNNING ─▶ FAILING ────────┴─▶ FAILED
  *     │          │ └──▶ FINISHED
- *     │          └────▶ CANCELLING ─▶ CANCELED
+ *     │          └────▶ CANCELLING ─▶ CANCELED (FINISHED after a stop with a savepoint)
  *     └──────────────────────────────▶ CANCELED / FAILED
  */
 const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
@@ -16,7 +16,7 @@ const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   RUNNING: ['FINISHED', 'FAILING', 'CANCELLING', 'RESTARTING'],
   FAILING: ['RESTARTING', 'FAILED'],
   RESTARTING: ['RUNNING', 'CANCELLING', 'CANCELED', 'FAILED'],
-  CANCELLING: ['CANCELED'],
+  CANCELLING: ['CANCELED', 'FINISHED'], // FINISHED: a stop with a savepoint (Flink reports it so)
   FINISHED: [],
   FAILED: [],
   CANCELED: [],
@@ -44,4 +44,5 @@ export class JobStatusMachine {
   }
 
   can(to: JobStatus): boolean { return TRANSITIONS[this.current].includes(to); }
+
 }

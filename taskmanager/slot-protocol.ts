@@ -15,6 +15,7 @@ export interface ChannelPort { channelId: string; role: 'in' | 'out'; port: Mess
 export type MainToSlot =
   | { type: 'slot-deploy'; jobId: string; attempt: number; app: AppRef; props: Record<string, string>; subtasks: SubtaskRef[]; ports: ChannelPort[]; batchSize: number; restore?: { checkpointId: number; metadataPath: string } }
   | { type: 'slot-trigger-checkpoint'; jobId: string; attempt: number; barrier: BarrierElement }
+  | { type: 'slot-end-input'; jobId: string; attempt: number }
   | { type: 'slot-cancel'; jobId: string; attempt: number }
   | { type: 'slot-checkpoint-complete'; jobId: string; attempt: number; checkpointId: number };
 

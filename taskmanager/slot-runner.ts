@@ -54,6 +54,11 @@ export class SlotRunner {
         else for (const t of d.tasks) t.notifyCheckpointComplete(msg.checkpointId);
         break;
       }
+      case 'slot-end-input': {
+        const d = this.deployments.get(key(msg.jobId, msg.attempt));
+        for (const t of d?.tasks ?? []) if (t.isSource) t.endInput();
+        break;
+      }
       case 'slot-trigger-checkpoint': {
         const d = this.deployments.get(key(msg.jobId, msg.attempt));
         // Barriers start at the sources; every other task takes the checkpoint when they reach it.

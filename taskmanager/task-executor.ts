@@ -103,6 +103,9 @@ export class TaskExecutor {
       case 'checkpoint-complete':
         for (const s of this.slots) s?.post({ type: 'slot-checkpoint-complete', jobId: msg.jobId, attempt: msg.attempt, checkpointId: msg.checkpointId });
         break;
+      case 'end-input':
+        for (const s of this.slots) s?.post({ type: 'slot-end-input', jobId: msg.jobId, attempt: msg.attempt });
+        break;
       case 'trigger-checkpoint': {
         const barrier = { kind: 'barrier' as const, checkpointId: msg.checkpointId, timestamp: msg.timestamp, savepoint: msg.savepoint, target: msg.target };
         for (const s of this.slots) s?.post({ type: 'slot-trigger-checkpoint', jobId: msg.jobId, attempt: msg.attempt, barrier });

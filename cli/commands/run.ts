@@ -20,6 +20,7 @@ export default class Run extends BaseCommand {
     app: Args.string({ description: 'The job file (TypeScript or JavaScript) that default-exports defineApp({...}).', required: true }),
   };
   static override flags = {
+    'from-savepoint': Flags.string({ description: 'Start from this savepoint or checkpoint (its directory or _metadata file); operators are matched by uid.' }),
     slots: Flags.integer({ description: 'Worker threads (slots) of the embedded task manager; default: the job\'s largest parallelism.', min: 1 }),
   };
 
@@ -29,6 +30,7 @@ export default class Run extends BaseCommand {
     const badFlag = extra.find((a) => a.startsWith('-'));
     if (badFlag) throw new RlinkError('RLINK_CONFIG', `Nonexistent flag: ${badFlag} (see rlink run --help)`);
     const props = Props.fromArgs(extra);
+    if (flags['from-savepoint']) props.set('execution.savepoint.path', flags['from-savepoint']);
     const logger = createLogger({ level: flags['log-level'] ?? process.env.RLINK_LOG_LEVEL ?? 'warn' });
     const { app, bundle, dispose } = await prepareApp(args.app);
     const progress = new ProgressReporter();

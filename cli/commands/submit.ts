@@ -20,12 +20,14 @@ export default class Submit extends BaseCommand {
   static override args = { app: Args.string({ description: 'The job file.', required: true }) };
   static override flags = {
     ...clusterFlags,
+    'from-savepoint': Flags.string({ description: 'Start from this savepoint or checkpoint (its directory or _metadata file); operators are matched by uid.' }),
     detached: Flags.boolean({ description: 'Return once the job runs; print its id.', default: false }),
   };
 
   async run(): Promise<{ jobId: string; applicationId: string; state: string; job?: JobDetails }> {
     const { args, flags, argv } = await this.parse(Submit);
     const props = Props.fromArgs((argv as string[]).slice(1));
+    if (flags['from-savepoint']) props.set('execution.savepoint.path', flags['from-savepoint']);
     const client = clientFor(flags);
     const dir = await mkdtemp(join(tmpdir(), 'rlink-submit-'));
     try {

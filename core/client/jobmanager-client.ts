@@ -78,6 +78,13 @@ export class JobManagerClient {
   job(id: string): Promise<JobDetails> { return this.call('GET', `/jobs/${encodeURIComponent(id)}`); }
   cancel(id: string): Promise<unknown> { return this.call('PATCH', `/jobs/${encodeURIComponent(id)}?mode=cancel`); }
   overview(): Promise<Record<string, unknown>> { return this.call('GET', '/overview'); }
+  /** Stop with a savepoint; answers once the savepoint is taken. */
+  stop(id: string, targetDirectory: string, drain: boolean): Promise<{ location: string }> {
+    return this.call('POST', `/jobs/${encodeURIComponent(id)}/stop`, JSON.stringify({ targetDirectory, drain }), 'application/json');
+  }
+  savepoint(id: string, targetDirectory: string): Promise<{ location: string }> {
+    return this.call('POST', `/jobs/${encodeURIComponent(id)}/savepoints`, JSON.stringify({ 'target-directory': targetDirectory }), 'application/json');
+  }
   taskManagers(): Promise<{ taskmanagers: Array<Record<string, unknown>> }> { return this.call('GET', '/taskmanagers'); }
 
   /** Polls a job until it reaches a terminal state (or `timeoutMs`). */

@@ -14,6 +14,7 @@ export const SYSTEM_PROPERTIES = {
   'restart.delay': { type: 'duration', default: 1000, description: 'Delay before a restart (the first one, for exponential-delay).' },
   'pipeline.max-parallelism': { type: 'number', default: 128, description: 'Number of key groups: the upper bound of any keyed operator\'s parallelism, fixed for the life of the job\'s state.' },
   'pipeline.batch-size': { type: 'number', default: 1024, description: 'Records per batch read by a source.' },
+  'execution.savepoint.path': { type: 'string', default: undefined, description: 'Start the job from this savepoint or checkpoint (directory or _metadata file); set by --from-savepoint.' },
 } as const;
 
 export type SystemPropertyName = keyof typeof SYSTEM_PROPERTIES;

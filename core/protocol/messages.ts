@@ -53,7 +53,9 @@ export type JobManagerToTaskManager =
   | DeployMessage
   | { type: 'cancel'; jobId: string; attempt: number }
   | { type: 'checkpoint-complete'; jobId: string; attempt: number; checkpointId: number }
-  | { type: 'trigger-checkpoint'; jobId: string; attempt: number; checkpointId: number; timestamp: number; savepoint: boolean; target: string };
+  | { type: 'trigger-checkpoint'; jobId: string; attempt: number; checkpointId: number; timestamp: number; savepoint: boolean; target: string }
+  /** Stop with drain: the sources end their input as if it were bounded (+∞ watermark, final commit). */
+  | { type: 'end-input'; jobId: string; attempt: number };
 
 export interface SubtaskMetrics { subtask: SubtaskRef; name: string; state: TaskState; metrics: TaskMetricsSnapshot }
 

@@ -74,6 +74,7 @@ export class StreamTask {
   private writers: RecordWriter[] = [];
   private gate: InputGate | undefined;
   private canceled = false;
+  private endRequested = false;
   /** Checkpoint work queued from outside the task's loop (triggers at sources, commit notifications). */
   private readonly checkpointActions: Array<() => Promise<void>> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -171,6 +172,7 @@ export class StreamTask {
     while (!this.canceled) {
       this.mailbox.drain();
       await this.runCheckpointActions();
+      if (this.endRequested) break;
       const r = await head.pollNext();
       await this.afterElement();
       if (r.kind === 'end') break;
@@ -220,6 +222,12 @@ export class StreamTask {
   }
 
   private flushWriters(): void { for (const w of this.writers) w.flush(); }
+
+  /** Source tasks: end the input now, as if the source were bounded (stop with drain). */
+  endInput(): void {
+    this.endRequested = true;
+    this.mailbox.put(() => {});
+  }
 
   /** Source tasks: inject a barrier (from the job manager's trigger) between two batches. */
   triggerCheckpoint(barrier: BarrierElement): void {

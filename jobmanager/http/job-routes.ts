@@ -2,7 +2,8 @@ import type { JobManager } from '../job-manager';
 import type { JobMaster } from '../job-master';
 import { printable, type ApplicationOf } from './application-routes';
 import type { Router } from './router';
-import { HttpError, sendJson } from './responses';
+import { HttpError, readJsonBody, sendJson } from './responses';
+import { RlinkError, errorMessage } from '../../core/errors';
 import { checkpointsView, jobDetails, jobsList, jobsOverview } from './views';
 
 /**
@@ -11,12 +12,13 @@ import { checkpointsView, jobDetails, jobsList, jobsOverview } from './views';
  *   GET   /jobs                     { jobs: [{ id, status }] }
  *   GET   /jobs/overview            { jobs: [JobOverview] }
  *   GET   /jobs/:id                 job details (vertices, subtasks, metrics, plan)
- *   GET   /jobs/:id/checkpoints     Flink's checkpoint statistics (empty until checkpoints exist)
+ *   GET   /jobs/:id/checkpoints     Flink's checkpoint statistics (counts, latest, history)
  *   PATCH /jobs/:id?mode=cancel     cancel (Flink's)            ─▶ 202 {}     token
  *   POST  /jobs/:id/cancel          cancel                      ─▶ 202 {}     token
- *   POST  /jobs/:id/stop            stop with a savepoint       ─▶ 501 for now token
+ *   POST  /jobs/:id/stop            { targetDirectory, drain }  ─▶ 200 { location } once the savepoint is taken   token
+ *   POST  /jobs/:id/savepoints      { "target-directory" }      ─▶ 200 { location }                                 token
  */
-export function jobRoutes(router: Router, deps: { jobManager: JobManager; applicationOf: ApplicationOf }): void {
+export function jobRoutes(router: Router, deps: { jobManager: JobManager; applicationOf: ApplicationOf; maxJsonBytes: number }): void {
   const jm = deps.jobManager;
   const job = (id: string | undefined): JobMaster => {
     const m = id === undefined ? undefined : jm.jobs.get(id);
@@ -35,9 +37,7 @@ export function jobRoutes(router: Router, deps: { jobManager: JobManager; applic
     sendJson(ctx.res, 200, jobDetails(m, deps.applicationOf(m.jobId)));
   });
   router.get('/jobs/:id/checkpoints', (ctx) => {
-    job(ctx.params.id);
-    // Checkpoints arrive with issue 4; until then Flink's shape with nothing in it.
-    sendJson(ctx.res, 200, checkpointsView());
+    sendJson(ctx.res, 200, checkpointsView(job(ctx.params.id)));
   });
   router.patch('/jobs/:id', (ctx) => {
     const mode = ctx.query.get('mode') ?? 'cancel';
@@ -49,9 +49,19 @@ export function jobRoutes(router: Router, deps: { jobManager: JobManager; applic
     cancel(ctx.params.id);
     sendJson(ctx.res, 202, {});
   }, { auth: true });
-  router.post('/jobs/:id/stop', (ctx) => {
-    job(ctx.params.id);
-    // Body: { targetDirectory, drain } (Flink's); savepoints come with checkpoints.
-    throw new HttpError(501, 'stop with savepoint arrives with checkpoints (issue 4)');
-  }, { auth: true });
+  // Savepoints answer once they are taken (or failed): the caller gets the location to resume from.
+  const savepointRequest = async (ctx: Parameters<Parameters<Router['post']>[1]>[0], stop: boolean) => {
+    const m = job(ctx.params.id);
+    const body = (await readJsonBody(ctx.req, deps.maxJsonBytes, ctx.readyForBody) ?? {}) as Record<string, unknown>;
+    const dir = body.targetDirectory ?? body['target-directory'];
+    if (typeof dir !== 'string' || dir === '') throw new HttpError(400, 'a savepoint needs a target directory: { "targetDirectory": "/path" }');
+    try {
+      const sp = stop ? await m.stopWithSavepoint(dir, body.drain === true) : await m.savepoint(dir);
+      sendJson(ctx.res, 200, { location: sp.dir, checkpointId: sp.id });
+    } catch (e) {
+      throw new HttpError(e instanceof RlinkError && e.retriable ? 409 : 500, errorMessage(e));
+    }
+  };
+  router.post('/jobs/:id/stop', (ctx) => savepointRequest(ctx, true), { auth: true });
+  router.post('/jobs/:id/savepoints', (ctx) => savepointRequest(ctx, false), { auth: true });
 }

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,25 +66,40 @@ describe('cancel', () => {
 });
 
 describe('stop and checkpoints', () => {
-  it('POST /jobs/:id/stop requires the token, then answers 501 until checkpoints exist', async () => {
+  it('POST /jobs/:id/stop requires the token, takes a savepoint, answers its location, and ends the job FINISHED', async () => {
     h = await startHarness({ slots: 2 });
     const id = await startEndless(h);
-    const body = JSON.stringify({ targetDirectory: '/tmp/sp', drain: false });
+    await pollJob(h, id, (x) => x.state === 'RUNNING' && x.vertices.every((v: { status: string }) => v.status === 'RUNNING'));
+    const target = join(h.tmp, 'savepoints');
+    const body = JSON.stringify({ targetDirectory: target, drain: false });
     expect((await fetch(`${h.url}/jobs/${id}/stop`, { method: 'POST', body })).status).toBe(401);
     const res = await fetch(`${h.url}/jobs/${id}/stop`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
-    expect(res.status).toBe(501);
-    expect(await json(res)).toEqual({ errors: ['stop with savepoint arrives with checkpoints (issue 4)'] });
-    expect((await pollJob(h, id, () => true)).state).toBe('RUNNING');
+    expect(res.status).toBe(200);
+    const { location } = await json(res) as { location: string };
+    expect(location.startsWith(target)).toBe(true);
+    expect(existsSync(join(location, '_metadata'))).toBe(true);
+    expect((await pollJob(h, id, (x) => x.state !== 'RUNNING' && x.state !== 'CANCELLING')).state).toBe('FINISHED');
+    const cps = await json(await fetch(`${h.url}/jobs/${id}/checkpoints`)) as any;
+    expect(cps.counts.completed).toBe(1);
+    expect(cps.latest.savepoint.external_path).toBe(location);
+    expect(cps.latest.savepoint.is_savepoint).toBe(true);
   });
 
-  it('GET /jobs/:id/checkpoints has Flink\'s shape with zero counts', async () => {
+  it('POST /jobs/:id/stop without a target directory is a 400', async () => {
     h = await startHarness({ slots: 2 });
     const id = await startEndless(h);
-    expect(await json(await fetch(`${h.url}/jobs/${id}/checkpoints`))).toEqual({
-      counts: { restored: 0, total: 0, in_progress: 0, completed: 0, failed: 0 },
-      latest: { completed: null, savepoint: null, failed: null, restored: null },
-      history: [],
-    });
+    const res = await fetch(`${h.url}/jobs/${id}/stop`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(400);
+    expect(((await json(res)) as { errors: string[] }).errors[0]).toMatch(/target directory/);
+  });
+
+  it('GET /jobs/:id/checkpoints has Flink\'s shape, with zero counts before any checkpoint', async () => {
+    h = await startHarness({ slots: 2 });
+    const id = await startEndless(h);
+    const v = await json(await fetch(`${h.url}/jobs/${id}/checkpoints`)) as any;
+    expect(v.counts).toEqual({ restored: 0, total: 0, in_progress: 0, completed: 0, failed: 0 });
+    expect(v.latest).toEqual({ completed: null, savepoint: null, failed: null, restored: null });
+    expect(v.history).toEqual([]);
   });
 });
 

@@ -77,7 +77,7 @@ export function createJobManagerServer(opts: JobManagerServerOptions): JobManage
     maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
     maxJsonBytes: opts.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES,
   });
-  jobRoutes(router, { jobManager: opts.jobManager, applicationOf: apps.applicationOf });
+  jobRoutes(router, { jobManager: opts.jobManager, applicationOf: apps.applicationOf, maxJsonBytes: opts.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES });
   clusterRoutes(router, { jobManager: opts.jobManager, metrics });
   const upgradePaths = new Set(opts.upgradePaths ?? [TASKMANAGER_UPGRADE_PATH]);
 

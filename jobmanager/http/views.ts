@@ -1,4 +1,5 @@
 import type { JobManager } from '../job-manager';
+import type { CompletedCheckpoint, FailedCheckpoint } from '../checkpoint-coordinator';
 import type { JobMaster, JobOverview } from '../job-master';
 import type { JobStatus } from '../job-status';
 import type { TaskState } from '../../core/runtime/task';
@@ -195,10 +196,36 @@ function fallbackState(master: JobMaster): TaskState {
  * `GET /jobs/:id/checkpoints`, in Flink's shape. Checkpoints arrive with issue 4 (periodic
  * checkpoints and savepoints): until then every count is zero and the history is empty.
  */
-export function checkpointsView(): unknown {
+/** Flink's /jobs/:id/checkpoints: counts, the latest completed / savepoint / failed / restored, history. */
+export function checkpointsView(master: JobMaster): unknown {
+  const c = master.checkpoints;
+  const done = (x: CompletedCheckpoint) => ({
+    id: x.id, status: 'COMPLETED', is_savepoint: x.savepoint, trigger_timestamp: x.triggeredAt, latest_ack_timestamp: x.completedAt,
+    end_to_end_duration: x.completedAt - x.triggeredAt, state_size: x.bytes, external_path: x.dir,
+    num_subtasks: x.subtasks, num_acknowledged_subtasks: x.subtasks,
+  });
+  const failed = (x: FailedCheckpoint) => ({ id: x.id, status: 'FAILED', is_savepoint: x.savepoint, trigger_timestamp: x.triggeredAt, failure_timestamp: x.failedAt, failure_message: x.reason });
+  const inProgress = c.inProgress;
+  const completed = c.completed.map(done);
+  const durations = completed.map((x) => x.end_to_end_duration);
+  const sizes = completed.map((x) => x.state_size);
+  const stat = (xs: number[]) => (xs.length ? { min: Math.min(...xs), max: Math.max(...xs), avg: Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) } : { min: 0, max: 0, avg: 0 });
+  const latestOf = (xs: Array<ReturnType<typeof done>>) => xs.at(-1) ?? null;
   return {
-    counts: { restored: 0, total: 0, in_progress: 0, completed: 0, failed: 0 },
-    latest: { completed: null, savepoint: null, failed: null, restored: null },
-    history: [],
+    counts: {
+      restored: c.restoredFrom ? 1 : 0, total: c.completed.length + c.failed.length + (inProgress ? 1 : 0),
+      in_progress: inProgress ? 1 : 0, completed: c.completed.length, failed: c.failed.length,
+    },
+    summary: { end_to_end_duration: stat(durations), state_size: stat(sizes) },
+    latest: {
+      completed: latestOf(completed.filter((x) => !x.is_savepoint)),
+      savepoint: latestOf(completed.filter((x) => x.is_savepoint)),
+      failed: c.failed.length ? failed(c.failed.at(-1)!) : null,
+      restored: c.restoredFrom ? { id: c.restoredFrom.id, restore_timestamp: c.restoredFrom.at, external_path: c.restoredFrom.path } : null,
+    },
+    history: [
+      ...(inProgress ? [{ id: inProgress.id, status: 'IN_PROGRESS', is_savepoint: inProgress.savepoint, trigger_timestamp: inProgress.triggeredAt, num_subtasks: c.subtaskCount, num_acknowledged_subtasks: inProgress.acknowledged }] : []),
+      ...[...completed, ...c.failed.map(failed)].sort((x, y) => y.id - x.id),
+    ],
   };
 }
