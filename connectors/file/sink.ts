@@ -38,6 +38,8 @@ interface JournalEntry {
   /** `rename`: the staged file became the target (it was empty); `append`: it was copied onto its end. */
   mode: 'rename' | 'append';
   done: boolean;
+  /** The checkpoint the chunk belongs to: a restore to an older checkpoint rolls it back. */
+  cp?: number;
 }
 
 /** Journal entries kept (older ones can no longer be re-committed: their checkpoints are long done). */
@@ -106,6 +108,10 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
       if (stale) await rm(join(this.dir, name), { force: true });
     }
     if (fresh) await rm(this.target, { force: true });
+    // Restored from checkpoint K: what checkpoints after K committed is undone (they are replayed),
+    // so the target holds exactly what K covers, whichever checkpoint the job falls back to.
+    const k = restoredCheckpointId(restored);
+    if (k !== undefined) await rollBackAfter(this.target, k);
     if (fresh && this.ctx.parallelism > 1 && this.ctx.subtaskIndex === 0) await this.removeSurplusParts();
   }
 
@@ -297,7 +303,7 @@ async function commitToTarget(target: string, list: FileCommittable[]): Promise<
         throw new RlinkError('RLINK_INTERNAL', `file sink: staged file ${c.staged} has ${stagedSize} bytes, expected ${c.bytes}`, { context: { file: c.staged } });
       }
       const size = await stat(target).then((s) => s.size, () => 0);
-      entry = { staged: name, start: size, bytes: c.bytes, mode: size === 0 ? 'rename' : 'append', done: false };
+      entry = { staged: name, start: size, bytes: c.bytes, mode: size === 0 ? 'rename' : 'append', done: false, cp: c.checkpointId };
       journal.push(entry);
       await writeJournal(journalPath, journal);
     }
@@ -315,6 +321,23 @@ async function commitToTarget(target: string, list: FileCommittable[]): Promise<
     if (entry.mode === 'append') await unlink(c.staged);
   }
   if (touched) await writeJournal(journalPath, journal);
+}
+
+/** Truncates `target` to before the first chunk committed for a checkpoint after `k`; forgets those chunks. */
+async function rollBackAfter(target: string, k: number): Promise<void> {
+  const journalPath = join(dirname(target), `.${basename(target)}.commits`);
+  const journal = await readJournal(journalPath);
+  const later = journal.filter((e) => e.cp !== undefined && e.cp > k);
+  if (later.length === 0) return;
+  const cut = Math.min(...later.map((e) => e.start));
+  const size = await stat(target).then((s) => s.size, () => 0);
+  if (size > cut) await truncate(target, cut);
+  await writeJournal(journalPath, journal.filter((e) => !later.includes(e)));
+}
+
+function restoredCheckpointId(restored: unknown): number | undefined {
+  const k = (restored as { restoredCheckpointId?: unknown } | undefined)?.restoredCheckpointId;
+  return typeof k === 'number' ? k : undefined;
 }
 
 function lostChunk(c: FileCommittable): RlinkError {

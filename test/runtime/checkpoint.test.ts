@@ -4,7 +4,8 @@
  * and the file sink publishing exactly once.
  */
 import { describe, it, expect } from 'vitest';
-import { readdirSync, existsSync, writeFileSync } from 'node:fs';
+import { readdirSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { pino } from 'pino';
 import { join } from 'node:path';
 import { defineApp, sources, sinks, WatermarkStrategy, TumblingEventTimeWindows, count, sum, type AppDefinition } from '../../index';
 import { Props } from '../../core/api/props';
@@ -75,5 +76,62 @@ describe('checkpoints', () => {
     const r = await run(app, { 'checkpoint.interval': '1s', 'checkpoint.dir': join(file, 'checkpoints') });
     expect(r.status).toBe('FAILED');
     expect(r.error).toContain(`checkpoint.dir ${join(file, 'checkpoints')} is not writable`);
+  });
+
+  it('falls back to the previous checkpoint when the latest is corrupt, and says so in the log', async () => {
+    const N = 40_000;
+    let failed = false;
+    const dir = tempDir();
+    const cps = join(dir, 'checkpoints');
+    const out = join(dir, 'out.jsonl');
+    const app = defineApp({
+      name: 'corrupt-latest',
+      build(env) {
+        env.fromSource(sources.generator({ count: N, ratePerSecond: 20_000, generate: (i) => ({ k: i % 5, ts: i * 10, v: i % 7 }) }),
+          { watermarks: WatermarkStrategy.forMonotonousTimestamps().withTimestampField('ts') })
+          .map((r: { k: number; ts: number; v: number }) => {
+            if (!failed && r.ts === 300_000) {
+              failed = true;
+              // Truncate a snapshot file of the newest completed checkpoint, then fail.
+              const job = readdirSync(cps)[0]!;
+              const chk = readdirSync(join(cps, job)).filter((d) => d.startsWith('chk-')).sort((a, b) => Number(b.slice(4)) - Number(a.slice(4)))[0]!;
+              const file = readdirSync(join(cps, job, chk)).find((f) => f.endsWith('.json'))!;
+              writeFileSync(join(cps, job, chk, file), '{"vertex": "trunc');
+              throw new Error('injected failure');
+            }
+            return r;
+          })
+          .keyBy('k').window(TumblingEventTimeWindows.of('10s')).aggregate({ n: count(), s: sum('v') })
+          .sinkTo(sinks.file({ path: out }));
+      },
+    });
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (l: string) => { lines.push(l); } });
+    const r = await runLocal({
+      app, appRef: { kind: 'inline', key: app.name }, logger, mode: 'inline',
+      props: new Props({ 'checkpoint.interval': '150ms', 'checkpoint.dir': cps, 'restart.strategy': 'fixed-delay', 'restart.delay': '10ms' }),
+    });
+    expect(r.status, r.error).toBe('FINISHED');
+    expect(canonical(readJsonl(out))).toEqual(canonical(expected(N)));
+    expect(lines.some((l) => /"event":"checkpoint.corrupt"/.test(l) && /falling back to the previous one/.test(l))).toBe(true);
+  }, 30_000);
+
+  it('refuses a savepoint of another job with a clear message', async () => {
+    const dir = tempDir();
+    const one = defineApp({ name: 'one', build(env) { env.fromSource(sources.generator({ generate: (i) => ({ i }) }), { uid: 'gen-one' }).sinkTo(sinks.file({ path: join(dir, 'a') }), { uid: 'sink-one' }); } });
+    // A savepoint of job 'one', taken through the job master.
+    const { JobManager } = await import('../../jobmanager/job-manager');
+    void JobManager;
+    const spDir = join(dir, 'sp');
+    mkdirSync(join(spDir, 'savepoint-x-1'), { recursive: true });
+    writeFileSync(join(spDir, 'savepoint-x-1', '_metadata'), JSON.stringify({
+      version: 1, jobId: 'x', jobName: 'one', checkpointId: 1, timestamp: 0, savepoint: true,
+      operators: { 'gen-one': { vertex: 'gen-one', parallelism: 1, files: [] }, 'sink-one': { vertex: 'gen-one', parallelism: 1, files: [] } },
+    }));
+    void one;
+    const two = defineApp({ name: 'two', build(env) { env.fromSource(sources.collection([1]), { uid: 'other' }).sinkTo(sinks.print(), { uid: 'print' }); } });
+    const r = await run(two, { 'execution.savepoint.path': join(spDir, 'savepoint-x-1') });
+    expect(r.status).toBe('FAILED');
+    expect(r.error).toBe(`savepoint ${join(spDir, 'savepoint-x-1')} belongs to job 'one' and shares no operator with job 'two' (operators are matched by uid)`);
   });
 });

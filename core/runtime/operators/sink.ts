@@ -29,7 +29,7 @@ export class SinkOperator extends AbstractOperator {
     const mine = r.oldParallelism === ctx.parallelism ? (r.own ? [r.own] : []) : ctx.subtaskIndex === 0 ? r.all : [];
     const prepared = mine.flatMap((s) => ((s.operatorState as { prepared?: Array<[number, unknown]> } | undefined)?.prepared ?? []))
       .filter(([id]) => id <= r.checkpointId);
-    await this.writer.open(r.own?.operatorState ?? { prepared });
+    await this.writer.open({ ...(r.own?.operatorState as object | undefined ?? { prepared }), restoredCheckpointId: r.checkpointId });
     if (prepared.length > 0) await this.writer.commit(prepared.map(([, c]) => c));
   }
 
