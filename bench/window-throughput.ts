@@ -60,14 +60,14 @@ function handLoop(n: number, materialise = true): { ms: number; windows: number 
   return { ms: performance.now() - t0, windows: results };
 }
 
-async function engine(bundlePath: string, hash: string, parallelism: number, n: number): Promise<{ ms: number; recordsOut: number; recordsIn: number }> {
+async function engine(bundlePath: string, hash: string, parallelism: number, n: number, extra: Record<string, string> = {}): Promise<{ ms: number; recordsOut: number; recordsIn: number; checkpoints: number }> {
   const app = await loadAppBundle(bundlePath);
   const r = await runLocal({
-    app, appRef: { kind: 'bundle', path: bundlePath, hash }, props: new Props({ count: String(n), parallelism: String(parallelism) }),
+    app, appRef: { kind: 'bundle', path: bundlePath, hash }, props: new Props({ count: String(n), parallelism: String(parallelism), ...extra }),
     logger: silentLogger(),
   });
   if (r.status !== 'FINISHED') throw new Error(`bench job ${r.status}: ${r.error}`);
-  return { ms: r.durationMs, recordsOut: r.progress.recordsOut, recordsIn: r.progress.recordsIn };
+  return { ms: r.durationMs, recordsOut: r.progress.recordsOut, recordsIn: r.progress.recordsIn, checkpoints: r.checkpoints.completed };
 }
 
 function best<T extends { ms: number }>(runs: T[]): T { return runs.reduce((a, b) => (b.ms < a.ms ? b : a)); }
@@ -80,6 +80,10 @@ async function main(): Promise<void> {
   const forward = await bundleApp(join(import.meta.dirname, 'apps', 'forward-only.ts'), join(dir, 'forward.mjs'));
   const f1: Array<{ ms: number }> = [];
   const f2: Array<{ ms: number }> = [];
+  // Checkpoints every second (issue 4): the same job at parallelism 1 with checkpoint.interval=1s.
+  const c1: Array<{ ms: number; recordsOut: number; checkpoints: number }> = [];
+  const c01: Array<{ ms: number; recordsOut: number; checkpoints: number }> = [];
+  const cpDir = join(dir, 'checkpoints');
   const hand: Array<{ ms: number; windows: number }> = [];
   const bare: Array<{ ms: number; windows: number }> = [];
   const p1: Array<{ ms: number; recordsOut: number }> = [];
@@ -90,9 +94,12 @@ async function main(): Promise<void> {
     p1.push(await engine(bundle.path, bundle.hash, 1, N));
     p2.push(await engine(bundle.path, bundle.hash, 2, N));
     f1.push(await engine(forward.path, forward.hash, 1, N));
+    c1.push(await engine(bundle.path, bundle.hash, 1, N, { 'checkpoint.interval': '1s', 'checkpoint.dir': cpDir }));
+    c01.push(await engine(bundle.path, bundle.hash, 1, N, { 'checkpoint.interval': '100ms', 'checkpoint.dir': cpDir }));
     f2.push(await engine(forward.path, forward.hash, 2, N));
   }
   rmSync(dir, { recursive: true, force: true });
+  if (best(c1).recordsOut !== best(p1).recordsOut) throw new Error('results differ with checkpoints');
   const h = best(hand), e1 = best(p1), e2 = best(p2);
   if (e1.recordsOut !== h.windows || e2.recordsOut !== h.windows) {
     throw new Error(`results differ: hand loop ${h.windows} windows, rlink p1 ${e1.recordsOut}, p2 ${e2.recordsOut}`);
@@ -106,6 +113,8 @@ async function main(): Promise<void> {
     rlinkP2: { ms: Math.round(e2.ms), recordsPerSec: Math.round(rate(e2.ms)) },
     ratioP1ToHandLoop: Number((h.ms / e1.ms).toFixed(3)),
     speedupP2OverP1: Number((e1.ms / e2.ms).toFixed(3)),
+    withCheckpoints1s: { ms: Math.round(best(c1).ms), recordsPerSec: Math.round(rate(best(c1).ms)), checkpoints: best(c1).checkpoints, ratioToNoCheckpoints: Number((e1.ms / best(c1).ms).toFixed(3)) },
+    withCheckpoints100ms: { ms: Math.round(best(c01).ms), recordsPerSec: Math.round(rate(best(c01).ms)), checkpoints: best(c01).checkpoints, ratioToNoCheckpoints: Number((e1.ms / best(c01).ms).toFixed(3)) },
     noShuffle: { p1Ms: Math.round(best(f1).ms), p2Ms: Math.round(best(f2).ms), speedupP2OverP1: Number((best(f1).ms / best(f2).ms).toFixed(3)) },
   };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -69,6 +69,8 @@ export class CheckpointCoordinator {
   private lastCompletedAt = 0;
   readonly completed: CompletedCheckpoint[] = [];
   readonly failed: FailedCheckpoint[] = [];
+  /** Checkpoints completed over the job's life (`completed` keeps only the retained ones). */
+  completedCount = 0;
   restoredFrom: { id: number; path: string; at: number } | undefined;
   private readonly log: Logger;
   private readonly expected: SubtaskRef[];
@@ -173,6 +175,7 @@ export class CheckpointCoordinator {
       completedAt: Date.now(), bytes, subtasks: p.acks.size,
     };
     this.completed.push(c);
+    this.completedCount++;
     this.lastCompletedAt = c.completedAt;
     this.log.info({ event: 'checkpoint.completed', checkpointId: c.id, durationMs: c.completedAt - c.triggeredAt, bytes }, `${c.savepoint ? 'savepoint' : 'checkpoint'} ${c.id} completed in ${c.completedAt - c.triggeredAt} ms (${bytes} bytes)`);
     this.o.notifyComplete(c.id);

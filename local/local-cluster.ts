@@ -41,7 +41,7 @@ export interface JobProgress {
   elapsedMs: number;
 }
 
-export interface LocalRunResult extends JobResult { progress: JobProgress }
+export interface LocalRunResult extends JobResult { progress: JobProgress; checkpoints: { completed: number; failed: number } }
 
 /**
  * The embedded cluster behind `rlink run` (Flink's MiniCluster): a job manager and one task manager
@@ -78,7 +78,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
     const result = await master.result();
     // Let the last metrics reports arrive before summarising.
     await new Promise((r) => setTimeout(r, 20));
-    return { ...result, progress: progressOf(master) };
+    return { ...result, progress: progressOf(master), checkpoints: { completed: master.checkpoints.completedCount, failed: master.checkpoints.failed.length } };
   } finally {
     if (timer) clearInterval(timer);
     await tm.shutdown();

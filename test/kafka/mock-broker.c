@@ -10,6 +10,17 @@
  *   create-topic <name> <partitions> [replication]  -> {"ok":true} | {"ok":false,"error":"..."}
  *   broker-down <id> | broker-up <id>               -> take a broker's listener away / back
  *                                                      (the port is kept; ids are 1..N)
+ *   broker-rtt <id> <ms>                            -> delay every response of a broker
+ *   request-errors <api> <err>[,<err>...]           -> the next requests of that API (any
+ *                                                      broker) fail with these errors, in order
+ *   delay-next <id> <api> <ms> [count]              -> delay the next <count> (1) responses to
+ *                                                      <api> requests on broker <id>; the request
+ *                                                      itself is applied at once
+ *     <api>: a Kafka ApiKey number or name (Produce, Fetch, ListOffsets, Metadata, OffsetCommit,
+ *     OffsetFetch, FindCoordinator, JoinGroup, Heartbeat, LeaveGroup, SyncGroup, ApiVersions,
+ *     InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit);
+ *     <err>: a Kafka error code number or librdkafka name (NOT_LEADER_FOR_PARTITION,
+ *     _TRANSPORT = drop the connection, ...)
  *   ping                                            -> {"ok":true}
  *   quit                                            -> {"ok":true}, then exits
  * It exits (status 0) when stdin closes (unless --keep-on-eof), on SIGTERM/SIGINT/SIGHUP,
@@ -24,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -109,6 +121,49 @@ static int parse_int(const char *s, long min, long max, long *out) {
         return 1;
 }
 
+static const struct {
+        const char *name;
+        int key;
+} api_names[] = {
+    {"Produce", 0},          {"Fetch", 1},           {"ListOffsets", 2},
+    {"Metadata", 3},         {"OffsetCommit", 8},    {"OffsetFetch", 9},
+    {"FindCoordinator", 10}, {"JoinGroup", 11},      {"Heartbeat", 12},
+    {"LeaveGroup", 13},      {"SyncGroup", 14},      {"ApiVersions", 18},
+    {"ApiVersion", 18},      {"InitProducerId", 22}, {"AddPartitionsToTxn", 24},
+    {"AddOffsetsToTxn", 25}, {"EndTxn", 26},         {"TxnOffsetCommit", 28},
+};
+
+static int parse_api(const char *s, int *out) {
+        long v;
+        if (parse_int(s, 0, 1000, &v)) {
+                *out = (int)v;
+                return 1;
+        }
+        for (size_t i = 0; i < sizeof(api_names) / sizeof(api_names[0]); i++)
+                if (!strcasecmp(s, api_names[i].name)) {
+                        *out = api_names[i].key;
+                        return 1;
+                }
+        return 0;
+}
+
+static int parse_err(const char *s, rd_kafka_resp_err_t *out) {
+        const struct rd_kafka_err_desc *descs;
+        size_t cnt;
+        long v;
+        if (parse_int(s, -1000, 1000, &v)) {
+                *out = (rd_kafka_resp_err_t)v;
+                return 1;
+        }
+        rd_kafka_get_err_descs(&descs, &cnt);
+        for (size_t i = 0; i < cnt; i++)
+                if (descs[i].name && !strcasecmp(s, descs[i].name)) {
+                        *out = descs[i].code;
+                        return 1;
+                }
+        return 0;
+}
+
 static int create_topic(rd_kafka_mock_cluster_t *mc, int brokers,
                         const char *name, long partitions, long replication,
                         char *err, size_t errsz) {
@@ -188,10 +243,68 @@ static int handle_command(rd_kafka_mock_cluster_t *mc, int brokers,
                         reply_err(rd_kafka_err2str(e));
                 else
                         reply_ok();
+        } else if (!strcmp(argv[0], "broker-rtt")) {
+                long id, ms;
+                rd_kafka_resp_err_t e;
+                if (argc != 3 || !parse_int(argv[1], 1, brokers, &id) ||
+                    !parse_int(argv[2], 0, 3600 * 1000, &ms)) {
+                        reply_err("usage: broker-rtt <id> <ms>");
+                        return 0;
+                }
+                e = rd_kafka_mock_broker_set_rtt(mc, (int32_t)id, (int)ms);
+                if (e)
+                        reply_err(rd_kafka_err2str(e));
+                else
+                        reply_ok();
+        } else if (!strcmp(argv[0], "request-errors")) {
+                rd_kafka_resp_err_t errs[64];
+                size_t cnt = 0;
+                int api;
+                char *save2 = NULL;
+                if (argc != 3 || !parse_api(argv[1], &api)) {
+                        reply_err("usage: request-errors <api> <err>[,<err>...]");
+                        return 0;
+                }
+                for (tok = strtok_r(argv[2], ",", &save2); tok;
+                     tok = strtok_r(NULL, ",", &save2)) {
+                        if (cnt == 64 || !parse_err(tok, &errs[cnt])) {
+                                snprintf(err, sizeof(err),
+                                         "unknown error code: %s", tok);
+                                reply_err(err);
+                                return 0;
+                        }
+                        cnt++;
+                }
+                rd_kafka_mock_push_request_errors_array(mc, (int16_t)api, cnt,
+                                                        errs);
+                reply_ok();
+        } else if (!strcmp(argv[0], "delay-next")) {
+                long id, ms, count = 1;
+                int api;
+                if ((argc != 4 && argc != 5) ||
+                    !parse_int(argv[1], 1, brokers, &id) ||
+                    !parse_api(argv[2], &api) ||
+                    !parse_int(argv[3], 0, 3600 * 1000, &ms) ||
+                    (argc == 5 && !parse_int(argv[4], 1, 10000, &count))) {
+                        reply_err("usage: delay-next <id> <api> <ms> [count]");
+                        return 0;
+                }
+                for (long i = 0; i < count; i++) {
+                        rd_kafka_resp_err_t e =
+                            rd_kafka_mock_broker_push_request_error_rtts(
+                                mc, (int32_t)id, (int16_t)api, 1,
+                                RD_KAFKA_RESP_ERR_NO_ERROR, (int)ms);
+                        if (e) {
+                                reply_err(rd_kafka_err2str(e));
+                                return 0;
+                        }
+                }
+                reply_ok();
         } else {
                 snprintf(err, sizeof(err),
                          "unknown command: %s (create-topic, broker-down, "
-                         "broker-up, ping, quit)",
+                         "broker-up, broker-rtt, request-errors, delay-next, "
+                         "ping, quit)",
                          argv[0]);
                 reply_err(err);
         }
