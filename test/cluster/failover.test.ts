@@ -76,4 +76,20 @@ describe('a cluster of real processes', () => {
     process.kill(victim, 'SIGUSR2'); // the task manager stops its heartbeats but stays connected
     await expectRestartedAndExact(c, jobId, out);
   }, 90_000);
+
+  it('restores from the latest checkpoint after a SIGKILL, with exact output', async () => {
+    await c.addTaskManager();
+    await c.waitForTaskManagers(3);
+    const out = join(c.dir, 'checkpointed-out');
+    const jobId = await submitDetached(c, [`output=${out}`, 'count=60000', 'rate=15000', 'restart.strategy=fixed-delay', 'restart.delay=200ms',
+      'checkpoint.interval=300ms', `checkpoint.dir=${join(c.dir, 'checkpoints')}`]);
+    await waitFor('a completed checkpoint', async () => ((await c.get(`/jobs/${jobId}/checkpoints`)).counts.completed > 0 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 500));
+    const victim = await busyTaskManager(c, jobId);
+    process.kill(victim, 'SIGKILL');
+    await expectRestartedAndExact(c, jobId, out);
+    const cps = await c.get(`/jobs/${jobId}/checkpoints`);
+    expect(cps.counts.restored).toBe(1);
+    expect(cps.latest.restored.id).toBeGreaterThan(0);
+  }, 90_000);
 });
