@@ -71,6 +71,8 @@ export class CheckpointCoordinator {
   readonly failed: FailedCheckpoint[] = [];
   /** Checkpoints completed over the job's life (`completed` keeps only the retained ones). */
   completedCount = 0;
+  /** Restores from a checkpoint or savepoint over the job's life. */
+  restoredCount = 0;
   restoredFrom: { id: number; path: string; at: number } | undefined;
   private readonly log: Logger;
   private readonly expected: SubtaskRef[];
@@ -229,6 +231,7 @@ export class CheckpointCoordinator {
   /** Continues numbering after a restored checkpoint. */
   restoredCheckpoint(id: number, path: string): void {
     this.restoredFrom = { id, path, at: Date.now() };
+    this.restoredCount++;
     this.nextId = Math.max(this.nextId, id + 1);
   }
 

@@ -35,6 +35,8 @@ export interface SourceReader<T = unknown> {
   poll(maxRecords: number): Promise<SourcePoll<T>> | SourcePoll<T>;
   /** Split positions for a checkpoint (JSON). */
   snapshot?(): unknown;
+  /** Checkpoint `id` completed everywhere (e.g. commit offsets back to Kafka, for monitoring). */
+  notifyCheckpointComplete?(checkpointId: number): Promise<void> | void;
   close(): Promise<void> | void;
 }
 

@@ -213,8 +213,8 @@ export function checkpointsView(master: JobMaster): unknown {
   const latestOf = (xs: Array<ReturnType<typeof done>>) => xs.at(-1) ?? null;
   return {
     counts: {
-      restored: c.restoredFrom ? 1 : 0, total: c.completed.length + c.failed.length + (inProgress ? 1 : 0),
-      in_progress: inProgress ? 1 : 0, completed: c.completed.length, failed: c.failed.length,
+      restored: c.restoredCount, total: c.completedCount + c.failed.length + (inProgress ? 1 : 0),
+      in_progress: inProgress ? 1 : 0, completed: c.completedCount, failed: c.failed.length,
     },
     summary: { end_to_end_duration: stat(durations), state_size: stat(sizes) },
     latest: {

@@ -89,7 +89,7 @@ describe('a cluster of real processes', () => {
     process.kill(victim, 'SIGKILL');
     await expectRestartedAndExact(c, jobId, out);
     const cps = await c.get(`/jobs/${jobId}/checkpoints`);
-    expect(cps.counts.restored).toBe(1);
+    expect(cps.counts.restored).toBeGreaterThanOrEqual(1);
     expect(cps.latest.restored.id).toBeGreaterThan(0);
   }, 90_000);
 });

@@ -66,6 +66,10 @@ export class SourceOperator extends AbstractOperator {
 
   processBatch(): void { throw new Error('a source operator has no input'); }
 
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    await this.reader.notifyCheckpointComplete?.(checkpointId);
+  }
+
   snapshotState(): OperatorSnapshot {
     return { operatorId: this.ctx.operatorId, operatorState: this.reader.snapshot?.() };
   }
