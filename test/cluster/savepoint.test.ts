@@ -29,7 +29,7 @@ describe('stop with a savepoint, resume at another parallelism', () => {
     expect(ref.exitCode, ref.stderr).toBe(0);
 
     const out = join(c.dir, 'resumed');
-    const first = await c.rlink(['submit', APP, '--jm', c.url, '--detached', ...common, `output=${out}`, 'parallelism=2', 'slow=25']);
+    const first = await c.rlink(['submit', APP, '--jm', c.url, '--detached', ...common, `output=${out}`, 'parallelism=2', 'slow=80']);
     expect(first.exitCode, first.stderr).toBe(0);
     const jobId = first.stdout.trim().split('\n').at(-1)!;
     await new Promise((r) => setTimeout(r, 1200));
