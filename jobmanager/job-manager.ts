@@ -7,6 +7,9 @@ import { RlinkError, errorMessage } from '../core/errors';
 import { JobMaster, newJobId, type JobOverview } from './job-master';
 import type { JobStatus } from './job-status';
 
+/** Ended jobs the job manager remembers for REST (older ones are forgotten). */
+export const MAX_FINISHED_JOBS = 100;
+
 interface RegisteredTaskManager {
   id: string;
   slots: number;
@@ -119,7 +122,14 @@ export class JobManager {
     }, this.log, (id, s) => this.events.onJobStatus?.(id, s));
     this.jobs.set(jobId, master);
     master.start();
+    void master.result().then(() => this.evictFinished());
     return master;
+  }
+
+  /** Keeps the newest MAX_FINISHED_JOBS ended jobs (Flink's job history is bounded the same way). */
+  private evictFinished(): void {
+    const ended = [...this.jobs.values()].filter((j) => j.status.terminal).sort((a, b) => a.endTime - b.endTime);
+    for (const j of ended.slice(0, Math.max(0, ended.length - MAX_FINISHED_JOBS))) this.jobs.delete(j.jobId);
   }
 
   cancel(jobId: string): void {
