@@ -6,6 +6,8 @@ import { fileSink } from './file/sink';
 import { generatorSource } from './generator/source';
 import { collectionSource } from './collection/source';
 import { printSink } from './print/sink';
+import { kafkaSource } from './kafka/source';
+import { kafkaSink } from './kafka/sink';
 
 export { fileSource, fileSink, generatorSource, collectionSource, printSink };
 export type { FileSourceOptions, FileSourceState, FilePosition } from './file/source';
@@ -13,6 +15,8 @@ export type { FileSinkOptions, FileCommittable } from './file/sink';
 export type { GeneratorSourceOptions, GeneratorSourceState } from './generator/source';
 export type { CollectionSourceState } from './collection/source';
 export type { PrintSinkOptions } from './print/sink';
+export type { KafkaSourceOptions, KafkaSourceState } from './kafka/source';
+export type { KafkaSinkOptions, KafkaCommittable } from './kafka/sink';
 
 /** Sources for `env.fromSource(...)`. */
 export const sources = {
@@ -22,6 +26,8 @@ export const sources = {
   generator: generatorSource,
   /** The records of an array; bounded. */
   collection: collectionSource,
+  /** A Kafka topic; partitions assigned by the job, offsets in checkpoints; bounded with `bounded: 'latest'`. */
+  kafka: kafkaSource,
 };
 
 /** Sinks for `stream.sinkTo(...)`. */
@@ -30,4 +36,6 @@ export const sinks = {
   file: fileSink,
   /** JSON lines to stdout; not transactional. */
   print: printSink,
+  /** A Kafka topic: `none`, `at-least-once`, or `exactly-once` (transactions committed with checkpoints). */
+  kafka: kafkaSink,
 };

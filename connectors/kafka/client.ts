@@ -13,14 +13,20 @@
  * different kafkajs is installed.
  */
 import { createRequire } from 'node:module';
-import kafkajs from 'kafkajs';
 import type { Kafka as KafkaClient, KafkaConfig, LogEntry, Message } from 'kafkajs';
 import { RlinkError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/logging';
 import { toMillis, type Duration } from '../../core/time/duration';
 import { RateLimitedLog } from '../../core/util/rate-limited-log';
 
-const { Kafka, logLevel: LOG_LEVEL } = kafkajs;
+type KafkaJs = typeof import('kafkajs');
+let lib: Promise<KafkaJs> | undefined;
+
+/** kafkajs, loaded on first use (it costs ~70 ms; jobs without Kafka never pay it). */
+export function kafkajs(): Promise<KafkaJs> {
+  lib ??= import('kafkajs').then((m) => (m as unknown as { default?: KafkaJs }).default ?? m);
+  return lib;
+}
 
 /** How long an unreachable cluster is retried before the job fails, by default. */
 export const DEFAULT_RETRY_TIMEOUT_MS = 30_000;
@@ -63,7 +69,8 @@ export function retryTimeoutMs(what: string, d: Duration | undefined): number {
  * makes kafkajs log every attempt), its own retries are short (the connectors bound the total time
  * themselves, see {@link retryUntil}).
  */
-export function createClient(opts: { brokers: string[]; clientId: string; logger: Logger; requestTimeoutMs?: number }): KafkaClient {
+export async function createClient(opts: { brokers: string[]; clientId: string; logger: Logger; requestTimeoutMs?: number }): Promise<KafkaClient> {
+  const { Kafka, logLevel: LOG_LEVEL } = await kafkajs();
   const log = new RateLimitedLog(opts.logger, 'kafka.client', 10, 10_000);
   const config: KafkaConfig = {
     brokers: opts.brokers,

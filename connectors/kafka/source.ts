@@ -206,7 +206,7 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
   async open(restored?: unknown): Promise<string[]> {
     const { topic } = this.o;
     const { subtaskIndex: k, parallelism: p } = this.ctx;
-    this.client = createClient({ brokers: this.o.brokers, clientId: this.o.clientId, logger: this.ctx.logger });
+    this.client = await createClient({ brokers: this.o.brokers, clientId: this.o.clientId, logger: this.ctx.logger });
     const cluster = this.cluster = createCluster(this.client, { isolationLevel: this.o.isolationLevel });
     const started = Date.now();
     await retryUntil(async () => {

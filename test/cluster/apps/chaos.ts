@@ -41,9 +41,16 @@ export default defineApp({
     const source: Source<Event> = props.getOr('source', 'generator') === 'kafka' && kafka
       ? kafka({ brokers: props.get('brokers').split(','), topic: props.get('topic'), bounded: 'latest', format: 'json' })
       : sources.generator({ count: n, ratePerSecond: props.getNumber('rate', 20_000), generate: event });
+    // stall=<ms>: at every 100th sequence number the source side waits that long (Kafka is read far faster than a
+    // chaos test can kill task managers).
+    const stall = props.getNumber('stall', 0);
     const checked = env.fromSource<Event>(source, {
       parallelism: 2, uid: 'events', watermarks: WatermarkStrategy.forBoundedOutOfOrderness<Event>(100).withTimestampField('ts'),
     })
+      .map((e: Event) => {
+        if (stall > 0 && e.seq % 100 === 0) { const end = Date.now() + stall; while (Date.now() < end) { /* stall */ } }
+        return e;
+      }, { uid: 'stall' })
       .keyBy('key')
       .process(new SemanticsCheck(), { parallelism: 2, uid: 'semantics-check' });
     checked.keyBy('key').window(TumblingEventTimeWindows.of('10s'))
