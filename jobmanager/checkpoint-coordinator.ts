@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { JobGraph } from '../core/graph/job-graph';
 import { allSubtasks, subtaskId } from '../core/graph/execution-graph';
 import type { SubtaskRef } from '../core/protocol/messages';
-import { METADATA_FILE, METADATA_VERSION, readCheckpointMetadata, writeCheckpointMetadata, type CheckpointMetadata } from '../core/protocol/checkpoint-metadata';
+import { METADATA_FILE, METADATA_VERSION, parseSnapshot, readCheckpointMetadata, writeCheckpointMetadata, type CheckpointMetadata } from '../core/protocol/checkpoint-metadata';
 import type { Logger } from '../core/logging';
 import { RlinkError, errorMessage } from '../core/errors';
 
@@ -219,7 +219,7 @@ export class CheckpointCoordinator {
       const c = this.completed[i]!;
       try {
         const meta = await readCheckpointMetadata(c.metadataPath);
-        for (const op of Object.values(meta.operators)) for (const f of op.files) JSON.parse(await readFile(f, 'utf8'));
+        for (const op of Object.values(meta.operators)) for (const f of op.files) if (f) parseSnapshot(await readFile(f, 'utf8'));
         return c;
       } catch (e) {
         this.log.error({ event: 'checkpoint.corrupt', checkpointId: c.id, err: errorMessage(e) }, `checkpoint ${c.id} is unusable (${errorMessage(e)}): falling back to the previous one`);

@@ -81,6 +81,8 @@ export class JobMaster {
   readonly checkpoints: CheckpointCoordinator;
   /** What the next deployment restores from. */
   private restore: { checkpointId: number; metadataPath: string } | undefined;
+  /** The savepoint the job was started from (execution.savepoint.path), if any. */
+  private initialRestore: { checkpointId: number; metadataPath: string } | undefined;
   /** Stopped with a savepoint: the cancelled tasks end the job FINISHED, not CANCELED. */
   private stopping = false;
 
@@ -119,6 +121,10 @@ export class JobMaster {
 
   /** Before the first deployment: checkpoint.dir must be writable; a savepoint to start from must fit. */
   private async prepare(): Promise<void> {
+    const dir = this.config.checkpointDir;
+    if (dir && /^[a-z][a-z0-9+.-]*:\/\//i.test(dir)) {
+      throw new RlinkError('RLINK_CONFIG', `checkpoint.dir ${dir}: only local or shared directories are supported yet (hdfs:// arrives with the deploy toolkit)`, { context: { key: 'checkpoint.dir' } });
+    }
     if (this.config.checkpointIntervalMs !== undefined) await this.checkpoints.checkWritable();
     const from = this.props.has('execution.savepoint.path') ? this.props.get('execution.savepoint.path') : undefined;
     if (from === undefined) return;
@@ -132,6 +138,7 @@ export class JobMaster {
     const missing = Object.keys(meta.operators).filter((id) => !ours.has(id));
     if (missing.length > 0) this.log.warn({ event: 'savepoint.unmatched', operators: missing }, `savepoint ${from}: no operator of this job for ${missing.join(', ')}: their state is not restored`);
     this.restore = { checkpointId: meta.checkpointId, metadataPath };
+    this.initialRestore = this.restore;
     this.checkpoints.restoredCheckpoint(meta.checkpointId, metadataPath);
   }
 
@@ -221,6 +228,9 @@ export class JobMaster {
           this.restore = { checkpointId: c.id, metadataPath: c.metadataPath };
           this.checkpoints.restoredCheckpoint(c.id, c.metadataPath);
           this.log.info({ event: 'job.restore', checkpointId: c.id }, `restarting from checkpoint ${c.id}`);
+        } else {
+          this.restore = this.initialRestore; // the savepoint it started from, or the beginning
+          if (this.restore) this.checkpoints.restoredCheckpoint(this.restore.checkpointId, this.restore.metadataPath);
         }
         this.attempt++;
         this.deploy();
@@ -230,7 +240,7 @@ export class JobMaster {
 
   /** Takes a savepoint into `dir`; resolves with it once complete. */
   savepoint(dir: string): Promise<CompletedCheckpoint> {
-    if (this.status.status !== 'RUNNING') return Promise.reject(new RlinkError('RLINK_CONFIG', `job ${this.name} is ${this.status.status}: no savepoint`));
+    if (this.status.status !== 'RUNNING') return Promise.reject(new RlinkError('RLINK_CONFIG', `job ${this.name} is ${this.status.status}: no savepoint`, { retriable: true }));
     return this.checkpoints.trigger(true, dir);
   }
 

@@ -3,7 +3,7 @@ import type { RestoredState, OperatorSnapshot } from '../core/runtime/operator';
 import type { SubtaskSnapshot } from '../core/runtime/task';
 import { RlinkError, errorMessage } from '../core/errors';
 import type { CheckpointMetadata } from '../core/protocol/checkpoint-metadata';
-import { readCheckpointMetadata } from '../core/protocol/checkpoint-metadata';
+import { parseSnapshot, readCheckpointMetadata } from '../core/protocol/checkpoint-metadata';
 
 /**
  * Reads a completed checkpoint (or savepoint) and returns every operator's state by operator id,
@@ -15,8 +15,8 @@ export async function loadRestoredState(metadataPath: string, checkpointId: numb
   const read = (path: string) => {
     let p = files.get(path);
     if (!p) {
-      p = readFile(path, 'utf8').then((t) => JSON.parse(t) as SubtaskSnapshot, (e: unknown) => {
-        throw new RlinkError('RLINK_CONFIG', `checkpoint ${checkpointId}: cannot read ${path}: ${errorMessage(e)}`);
+      p = readFile(path, 'utf8').then((t) => parseSnapshot(t) as SubtaskSnapshot).catch((e: unknown) => {
+        throw new RlinkError('RLINK_CONFIG', `checkpoint ${checkpointId}: cannot read ${path}: ${errorMessage(e)}`, { context: { file: path } });
       });
       files.set(path, p);
     }

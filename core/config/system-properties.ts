@@ -8,7 +8,7 @@ import { RlinkError } from '../errors';
  */
 export const SYSTEM_PROPERTIES = {
   'checkpoint.interval': { type: 'duration', default: undefined, description: 'Time between checkpoints; checkpointing is off when unset.' },
-  'checkpoint.dir': { type: 'string', default: undefined, description: 'Where completed checkpoints are written (a directory, or hdfs://… with WebHDFS).' },
+  'checkpoint.dir': { type: 'string', default: undefined, description: 'Where completed checkpoints are written: a local directory, or one every host shares (default: <tmp>/rlink-checkpoints; hdfs:// arrives with the deploy toolkit).' },
   'restart.strategy': { type: 'enum', values: ['fixed-delay', 'exponential-delay', 'none'], default: 'none', description: 'What the job does when a task fails.' },
   'restart.attempts': { type: 'number', default: 3, description: 'How many restarts before the job fails.' },
   'restart.delay': { type: 'duration', default: 1000, description: 'Delay before a restart (the first one, for exponential-delay).' },

@@ -47,3 +47,21 @@ export async function readCheckpointMetadata(path: string): Promise<CheckpointMe
   }
   return meta;
 }
+
+/**
+ * JSON for snapshots: numbers JSON cannot hold (±Infinity, NaN — a min accumulator before its first
+ * value, a watermark of −∞) are written as { "$n": "Infinity" } and read back as numbers.
+ */
+export function stringifySnapshot(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { $n: String(v) } : v));
+}
+
+export function parseSnapshot(text: string): unknown {
+  return JSON.parse(text, (_k, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const o = v as Record<string, unknown>;
+      if (typeof o.$n === 'string' && Object.keys(o).length === 1) return Number(o.$n);
+    }
+    return v;
+  });
+}

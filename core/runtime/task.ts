@@ -11,6 +11,7 @@ import { TaskMetrics } from './metrics';
 import { SourceOperator } from './operators/source';
 import { MAX_WATERMARK, type BarrierElement, type StreamElement } from './elements';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { stringifySnapshot } from '../protocol/checkpoint-metadata';
 import { join } from 'node:path';
 import type { Logger } from '../logging';
 import { RlinkError, errorMessage } from '../errors';
@@ -97,7 +98,13 @@ export class StreamTask {
       const head = this.operators[0]!;
       if (head instanceof SourceOperator) await this.runSource(head);
       else await this.runInputs();
-      if (this.canceled) { await this.tearDown(); this.state = 'CANCELED'; return; }
+      if (this.canceled) {
+        // Commits of completed checkpoints that arrived before the cancel still happen (stop with savepoint).
+        await this.runCheckpointActions().catch(() => {});
+        await this.tearDown();
+        this.state = 'CANCELED';
+        return;
+      }
       await this.finish();
       this.state = this.canceled ? 'CANCELED' : 'FINISHED';
     } catch (err) {
@@ -264,7 +271,7 @@ export class StreamTask {
     this.broadcast(barrier);
     const vertex = this.env.job.vertices.find((v) => v.id === this.desc.vertexId)!;
     const snapshot: SubtaskSnapshot = { vertex: vertex.id, index: this.desc.subtaskIndex, parallelism: vertex.parallelism, checkpointId: barrier.checkpointId, operators };
-    const text = JSON.stringify(snapshot);
+    const text = stringifySnapshot(snapshot);
     const path = join(barrier.target, `${vertex.id}-${this.desc.subtaskIndex}.json`);
     void mkdir(barrier.target, { recursive: true })
       .then(() => writeFile(path, text))

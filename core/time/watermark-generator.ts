@@ -146,6 +146,32 @@ export class WatermarkGenerator {
     this.emitIfAdvanced();
   }
 
+  /** Per-split progress and the emitted watermark, for checkpoints. */
+  snapshot(): { splits: Record<string, number>; emitted: number } {
+    const splits: Record<string, number> = {};
+    for (const [id, st] of this.splits) splits[id] = st.maxTs;
+    return { splits, emitted: this.emitted };
+  }
+
+  /**
+   * Restores progress (from one or, after rescaling, several old subtasks): a split continues from its
+   * largest timestamp seen, and the output watermark never goes below what was emitted before, so a
+   * replay after a restore judges records late exactly as the original run did.
+   */
+  restore(states: Array<{ splits: Record<string, number>; emitted: number } | undefined>): void {
+    let emitted = Number.POSITIVE_INFINITY;
+    for (const s of states) {
+      if (!s) continue;
+      for (const [id, maxTs] of Object.entries(s.splits)) {
+        const st = this.splits.get(id);
+        if (!st) continue; // a split this subtask does not read (any more)
+        if (maxTs > st.maxTs) { st.maxTs = maxTs; st.watermark = this.bound === null ? MIN_WATERMARK : maxTs - this.bound - 1; }
+      }
+      if (s.emitted < emitted) emitted = s.emitted;
+    }
+    if (emitted !== Number.POSITIVE_INFINITY && emitted > this.emitted) this.emitted = emitted;
+  }
+
   /** Registers a split before its first record, so that it holds the watermark back from the start. */
   addSplit(split: string): void { this.split(split); }
 

@@ -134,4 +134,5 @@ describe('checkpoints', () => {
     expect(r.status).toBe('FAILED');
     expect(r.error).toBe(`savepoint ${join(spDir, 'savepoint-x-1')} belongs to job 'one' and shares no operator with job 'two' (operators are matched by uid)`);
   });
+
 });

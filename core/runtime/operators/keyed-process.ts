@@ -6,6 +6,7 @@ import { BatchCollector } from './collector';
 import type { Collector } from './process';
 import type { OutputTag } from '../../api/output-tag';
 import { MIN_WATERMARK, NO_TIMESTAMP } from '../elements';
+import { restoredWatermark } from './window';
 
 export interface TimerService {
   currentWatermark(): number;
@@ -91,6 +92,7 @@ export class KeyedProcessOperator extends AbstractOperator {
     };
     this.fn.open?.({ subtaskIndex: ctx.subtaskIndex, parallelism: ctx.parallelism, getState: (name, def) => this.store.state(name, def) });
     if (this.restored) {
+      this.watermark = restoredWatermark(this.restored, ctx.parallelism);
       const [lo, hi] = keyGroupRange(ctx.subtaskIndex, ctx.maxParallelism, ctx.parallelism);
       for (const snap of this.restored.all) {
         for (const [kg, entry] of Object.entries((snap.keyedState ?? {}) as Record<string, { state: unknown[]; timers: unknown[] }>)) {

@@ -26,11 +26,14 @@ export class SinkOperator extends AbstractOperator {
     // The checkpoint we restore from completed: what it prepared must be committed (its commit may
     // have been cut short by the failure; commits are idempotent). At another parallelism, subtask 0
     // commits every old subtask's committables.
-    const mine = r.oldParallelism === ctx.parallelism ? (r.own ? [r.own] : []) : ctx.subtaskIndex === 0 ? r.all : [];
-    const prepared = mine.flatMap((s) => ((s.operatorState as { prepared?: Array<[number, unknown]> } | undefined)?.prepared ?? []))
+    const rescaled = r.oldParallelism !== ctx.parallelism;
+    const preparedOf = (list: OperatorSnapshot[]) => list.flatMap((s) => ((s.operatorState as { prepared?: Array<[number, unknown]> } | undefined)?.prepared ?? []))
       .filter(([id]) => id <= r.checkpointId);
-    await this.writer.open({ ...(r.own?.operatorState as object | undefined ?? { prepared }), restoredCheckpointId: r.checkpointId });
-    if (prepared.length > 0) await this.writer.commit(prepared.map(([, c]) => c));
+    // Rescaled: every writer keeps all old subtasks' prepared files (subtask 0 commits them all).
+    const known = rescaled ? preparedOf(r.all) : preparedOf(r.own ? [r.own] : []);
+    await this.writer.open({ prepared: known, restoredCheckpointId: r.checkpointId });
+    const mine = rescaled ? (ctx.subtaskIndex === 0 ? known : []) : known;
+    if (mine.length > 0) await this.writer.commit(mine.map(([, c]) => c));
   }
 
   processBatch(values: unknown[], timestamps: number[]): void {

@@ -8,6 +8,9 @@ import { NO_TIMESTAMP } from '../elements';
 /** How often a busy source emits the watermark its records established (Flink's auto-watermark interval is 200 ms). */
 export const WATERMARK_INTERVAL_MS = 20;
 
+/** A source subtask's checkpointed state: its reader's split positions and its watermark progress. */
+interface SourceState { positions: unknown; watermarks: ReturnType<WatermarkGenerator['snapshot']> | undefined }
+
 export type PollOutcome = { kind: 'more' } | { kind: 'idle'; waitMs: number } | { kind: 'end' };
 
 /**
@@ -33,13 +36,15 @@ export class SourceOperator extends AbstractOperator {
     // Same parallelism: this subtask's own positions. Otherwise every old subtask's, for the
     // connector to redistribute (split positions are keyed by split, so they can be).
     const r = this.restored;
+    const state = (s: OperatorSnapshot | undefined) => s?.operatorState as SourceState | undefined;
     const positions = r === undefined ? undefined
-      : r.oldParallelism === ctx.parallelism ? r.own?.operatorState
-        : r.all.map((s) => s.operatorState);
+      : r.oldParallelism === ctx.parallelism ? state(r.own)?.positions
+        : r.all.map((s) => state(s)?.positions);
     const splits = await this.reader.open(positions);
     if (this.strategy) {
       this.generator = new WatermarkGenerator(this.strategy, output, ctx.metrics, ctx.logger, ctx.now, ctx.watermarkSlack, WATERMARK_INTERVAL_MS);
       for (const s of splits) this.generator.addSplit(s);
+      if (r) this.generator.restore(r.oldParallelism === ctx.parallelism ? [state(r.own)?.watermarks] : r.all.map((s) => state(s)?.watermarks));
     }
   }
 
@@ -71,7 +76,8 @@ export class SourceOperator extends AbstractOperator {
   }
 
   snapshotState(): OperatorSnapshot {
-    return { operatorId: this.ctx.operatorId, operatorState: this.reader.snapshot?.() };
+    const state: SourceState = { positions: this.reader.snapshot?.(), watermarks: this.generator?.snapshot() };
+    return { operatorId: this.ctx.operatorId, operatorState: state };
   }
 
   override async close(): Promise<void> { await this.reader?.close(); }

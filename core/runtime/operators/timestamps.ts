@@ -1,4 +1,4 @@
-import { AbstractOperator, type OperatorContext, type Output } from '../operator';
+import { AbstractOperator, type OperatorContext, type Output, type OperatorSnapshot, type RestoredState } from '../operator';
 import { WatermarkGenerator } from '../../time/watermark-generator';
 import type { WatermarkStrategy } from '../../time/watermark-strategy';
 import { MAX_WATERMARK } from '../elements';
@@ -20,6 +20,8 @@ export class TimestampsOperator extends AbstractOperator {
     super.open(ctx, output);
     this.generator = new WatermarkGenerator(this.strategy, output, ctx.metrics, ctx.logger, ctx.now, ctx.watermarkSlack, WATERMARK_INTERVAL_MS);
     this.generator.addSplit('input');
+    const r = this.restored;
+    if (r) this.generator.restore((r.oldParallelism === ctx.parallelism ? [r.own] : r.all).map((s) => s?.operatorState as ReturnType<WatermarkGenerator['snapshot']> | undefined));
     if (this.strategy.idlenessMs !== undefined) this.scheduleIdleCheck();
   }
 
@@ -27,6 +29,12 @@ export class TimestampsOperator extends AbstractOperator {
     const every = Math.max(10, Math.floor(this.strategy.idlenessMs! / 2));
     this.idleTimer = this.ctx.scheduleAt(this.ctx.now() + every, () => { this.generator.checkIdleness(); this.scheduleIdleCheck(); });
   }
+
+  private restored: RestoredState | undefined;
+
+  initializeState(state: RestoredState): void { this.restored = state; }
+
+  snapshotState(): OperatorSnapshot { return { operatorId: this.ctx.operatorId, operatorState: this.generator.snapshot() }; }
 
   processBatch(values: unknown[], timestamps: number[]): void {
     this.generator.process('input', values, timestamps);

@@ -77,6 +77,7 @@ export class WindowOperator extends AbstractOperator {
   private restore(r: RestoredState): void {
     const [lo, hi] = keyGroupRange(this.ctx.subtaskIndex, this.ctx.maxParallelism, this.ctx.parallelism);
     const L = this.lateness;
+    this.watermark = restoredWatermark(r, this.ctx.parallelism);
     for (const snap of r.all) {
       for (const [kg, entry] of Object.entries((snap.keyedState ?? {}) as Record<string, { panes: unknown[]; sessions: unknown[] }>)) {
         const g = Number(kg);
@@ -99,6 +100,7 @@ export class WindowOperator extends AbstractOperator {
       }
     }
     this.restored = undefined;
+    if (!this.eventTime) this.armClock();
   }
 
   processBatch(values: unknown[], timestamps: number[]): void {
@@ -337,4 +339,15 @@ export class WindowOperator extends AbstractOperator {
     for (const [k, list] of this.sessions) for (const s of list) group(k).sessions.push([s.start, s.end, s.fired, k, s.acc]);
     return { operatorId: this.ctx.operatorId, operatorState: { watermark: this.watermark }, keyedState: groups };
   }
+}
+
+/**
+ * The watermark an operator had at the checkpoint (its own at the same parallelism; the lowest of the
+ * old subtasks' otherwise), so that records replayed after a restore are late exactly when they were.
+ */
+export function restoredWatermark(r: RestoredState, parallelism: number): number {
+  const wm = (s: OperatorSnapshot | undefined) => (s?.operatorState as { watermark?: number } | undefined)?.watermark;
+  if (r.oldParallelism === parallelism) return wm(r.own) ?? MIN_WATERMARK;
+  const all = r.all.map(wm).filter((x): x is number => typeof x === 'number');
+  return all.length ? Math.min(...all) : MIN_WATERMARK;
 }
