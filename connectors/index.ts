@@ -1,5 +1,5 @@
 /**
- * The built-in connectors: `sources.file | generator | collection` and `sinks.file | print`.
+ * The built-in connectors: `sources.file | generator | collection | kafka` and `sinks.file | print | kafka`.
  */
 import { fileSource } from './file/source';
 import { fileSink } from './file/sink';

@@ -37,17 +37,17 @@ export const READ_COMMITTED = 1;
 
 /** `brokers` as given by the user: a list or a comma-separated string (bootstrap.servers). */
 export function normalizeBrokers(what: string, brokers: unknown): string[] {
-  const list = typeof brokers === 'string' ? brokers.split(',') : Array.isArray(brokers) ? brokers : undefined;
-  const out = list?.map((b) => (typeof b === 'string' ? b.trim() : '')).filter((b) => b !== '') ?? [];
-  if (!list || out.length === 0 || out.length !== list.filter((b) => !(typeof b === 'string' && b.trim() === '')).length) {
+  const list: unknown[] | undefined = typeof brokers === 'string' ? brokers.split(',') : Array.isArray(brokers) ? brokers : undefined;
+  const out = (list ?? []).map((b) => (typeof b === 'string' ? b.trim() : b)).filter((b) => b !== '');
+  if (out.length === 0 || out.some((b) => typeof b !== 'string')) {
     throw new RlinkError('RLINK_CONFIG', `${what}: option "brokers" must be 'host:port[,host:port…]' or a list of 'host:port', not ${JSON.stringify(brokers)}`);
   }
-  for (const b of out) {
+  for (const b of out as string[]) {
     if (!/^[^\s:]+:\d{1,5}$/.test(b) && !/^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(b)) {
       throw new RlinkError('RLINK_CONFIG', `${what}: broker '${b}' is not host:port`);
     }
   }
-  return out;
+  return out as string[];
 }
 
 export function validateTopic(what: string, topic: unknown): string {
@@ -71,7 +71,7 @@ export function retryTimeoutMs(what: string, d: Duration | undefined): number {
  */
 export async function createClient(opts: { brokers: string[]; clientId: string; logger: Logger; requestTimeoutMs?: number }): Promise<KafkaClient> {
   const { Kafka, logLevel: LOG_LEVEL } = await kafkajs();
-  const log = new RateLimitedLog(opts.logger, 'kafka.client', 10, 10_000);
+  const log = new RateLimitedLog(opts.logger, 'kafka.client', 3, 10_000);
   const config: KafkaConfig = {
     brokers: opts.brokers,
     clientId: opts.clientId,
@@ -225,9 +225,6 @@ export async function listOffsets(cluster: InternalCluster, topic: string, parti
   return out;
 }
 
-/** The kafkajs root logger of a client (what its internal components log through). */
-export function clientLogger(client: KafkaClient): unknown { return client.logger(); }
-
 // ---------------------------------------------------------------------------------------------
 // Errors and retries
 // ---------------------------------------------------------------------------------------------
@@ -288,7 +285,9 @@ export async function retryUntil<T>(fn: () => Promise<T>, opts: {
 }): Promise<T> {
   const start = Date.now();
   const deadline = start + opts.timeoutMs;
-  let last: unknown = new Error('no attempt');
+  /** The last failure of an attempt (an attempt cut short by the deadline says less). */
+  let last: unknown;
+  let cut: unknown;
   for (let attempt = 0; ; attempt++) {
     const left = deadline - Date.now();
     if (left <= 0 || opts.closed?.()) break;
@@ -301,8 +300,8 @@ export async function retryUntil<T>(fn: () => Promise<T>, opts: {
       p.catch(() => undefined); // abandoned at the deadline: its failure is not ours any more
       return await Promise.race([p, timeout]);
     } catch (e) {
+      if (e instanceof TimeoutError) { cut = e; break; }
       last = e;
-      if (e instanceof TimeoutError) break;
       if (!(opts.isRetriable ?? isRetriable)(e)) throw e;
       opts.onRetry?.(e, attempt);
       const wait = Math.min(backoff(attempt), deadline - Date.now());
@@ -311,7 +310,7 @@ export async function retryUntil<T>(fn: () => Promise<T>, opts: {
       if (timer) clearTimeout(timer);
     }
   }
-  throw opts.fail(last, Date.now() - start);
+  throw opts.fail(last ?? cut ?? new Error('closed'), Date.now() - start);
 }
 
 class TimeoutError extends Error {

@@ -44,6 +44,18 @@ export default defineApp({
 });
 `;
 
+const UNREACHABLE_APP = `
+import { defineApp, sources, sinks } from 'rlink';
+
+export default defineApp({
+  name: 'kafka-unreachable',
+  build(env, props) {
+    env.fromSource(sources.kafka({ brokers: props.get('brokers'), topic: 'clicks', bounded: 'latest', retryTimeout: props.get('kafka.retry') }))
+      .sinkTo(sinks.file({ path: props.get('output') }));
+  },
+});
+`;
+
 interface Click { user: string; ts: number; amount: number }
 
 /** Clicks per partition: per-partition event time increases with up to 0.5 s of disorder (bound: 1 s). */
@@ -120,4 +132,18 @@ describe.skipIf(!kafka.ok)('Kafka jobs through the CLI (mock broker)', () => {
     const commits = r.stderr.split('\n').filter((l) => l.includes('committed transaction copy-'));
     expect(commits.length).toBeGreaterThanOrEqual(2);
   }, 120_000);
+
+  it('an unreachable broker fails the job after the retries, with one line naming the brokers', async () => {
+    const d = dir();
+    const app = join(d, 'kafka-unreachable.ts');
+    writeFileSync(app, UNREACHABLE_APP);
+    const t0 = Date.now();
+    const r = await rlink(['run', app, 'brokers=127.0.0.1:1', 'kafka.retry=2s', `output=${join(d, 'out.jsonl')}`, 'restart.strategy=none'], { timeoutMs: 60_000 });
+    expect(r.exitCode, r.stdout).not.toBe(0);
+    // (stderr also has the log; the command's own failure is one line.)
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('rlink run:'));
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^rlink run: job kafka-unreachable FAILED: .*kafka source: cannot reach the Kafka brokers 127\.0\.0\.1:1 \(topic 'clicks'\) within 2(\.\d)? s, retried with back-off: .*ECONNREFUSED/);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  }, 60_000);
 });

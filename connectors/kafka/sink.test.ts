@@ -9,10 +9,10 @@
 // answers epoch 0). So the exactly-once sink is tested here for its PROTOCOL SEQUENCE, against the
 // real mock broker, through a recording wrapper around its transaction backend: begin on the first
 // write after a checkpoint → sends → prepare (no commit) → EndTxn(commit) only on commit(); on
-// open(restored): commit the restored committables and fence (InitProducerId) the transactional ids
-// after the restored checkpoint, never the ids being committed. End-to-end exactly-once across
-// failures is proven through the file sink (test/…/chaos), not here.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// open(restored): fence (InitProducerId) the transactional ids after the restored checkpoint — never
+// the ids of the restored committables, which the sink operator then commits through commit(). End-to-end exactly-once across
+// failures is proven through the file sink (the chaos test), not here.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RlinkError } from '../../core/errors';
 import { memoryLogger, testContext } from '../testing/context';
 import { kafkaTestGate, kcatConsume, startMockBroker, type MockBroker } from '../../test/kafka/broker.js';
@@ -49,10 +49,8 @@ describe.skipIf(!kafka.ok)('kafka sink (mock broker)', () => {
   const closers: Array<() => Promise<void> | void> = [];
 
   beforeAll(async () => { broker = await startMockBroker(); });
-  afterAll(async () => {
-    for (const c of closers) await c();
-    await broker?.stop();
-  });
+  afterEach(async () => { for (const c of closers.splice(0)) await c(); });
+  afterAll(async () => { await broker?.stop(); });
 
   async function newTopic(partitions = 3): Promise<string> {
     const topic = `sink-${++seq}`;
@@ -110,7 +108,7 @@ describe.skipIf(!kafka.ok)('kafka sink (mock broker)', () => {
     expect(await kcatConsume(broker.bootstrap, topic)).toEqual(['alpha', 'beta', 'gamma', '{"x":1}', '2', 'null', '[3]']);
   }, 30_000);
 
-  it('exactly-once: begin → sends → prepare (no commit) → commit on commit(); restore commits and aborts lingering transactions', async () => {
+  it('exactly-once: begin → sends → prepare (no commit) → commit on commit(); a restore aborts lingering transactions and commits the restored ones', async () => {
     const topic = await newTopic();
     const steps: string[] = [];
     const opts = resolveSinkOptions({ brokers: broker.bootstrap, topic, guarantee: 'exactly-once', transactionalIdPrefix: 'eo' });
@@ -148,18 +146,20 @@ describe.skipIf(!kafka.ok)('kafka sink (mock broker)', () => {
     expect(steps.slice(6)).toEqual([`begin ${id(0, 4)}`, `send ${id(0, 4)} 1`]);
     expect(steps.filter((s) => s.startsWith('commit'))).toEqual([`commit ${id(0, 1)}`]);
 
-    // The job restores checkpoint 3 (it had completed on the job manager). Its committables are
-    // committed first, then ids after 3 are fenced — never id 3 or earlier.
+    // The job restores checkpoint 3 (it had completed on the job manager), as the sink operator does
+    // it: open(restored) fences the ids after 3 — never id 3 or earlier — then commit(committables).
     steps.length = 0;
     const mem = memoryLogger();
     const ctx2 = testContext({ operatorId: 'snk', subtaskIndex: 0, parallelism: 1, attempt: 1, logger: mem.logger });
     const w2 = new ExactlyOnceKafkaWriter(opts, ctx2, recording(steps));
     closers.push(() => w2.close());
-    await w2.open({ prepared: [[3, c3]], restoredCheckpointId: 3 });
-    expect(steps).toEqual([`commit ${id(0, 3)}`]
-      .concat([4, 5, 6, 7, 8].map((n) => `fence ${id(0, n)}`))
-      .concat([4, 5, 6, 7, 8].map((n) => `fence ${id(1, n)}`)));
-    // The sink operator then commits the restored committables again: a no-op with a log line.
+    const restored = JSON.parse(JSON.stringify({ prepared: [[3, c3]], restoredCheckpointId: 3 })) as { prepared: Array<[number, KafkaCommittable]> };
+    await w2.open(restored);
+    expect(steps).toEqual([4, 5, 6, 7, 8].map((n) => `fence ${id(0, n)}`).concat([4, 5, 6, 7, 8].map((n) => `fence ${id(1, n)}`)));
+    steps.length = 0;
+    await w2.commit(restored.prepared.map(([, c]) => c));
+    expect(steps).toEqual([`commit ${id(0, 3)}`]);
+    // Committing the same committable again (a notification repeated after the restore): a no-op with a log line.
     steps.length = 0;
     await w2.commit([c3]);
     expect(steps).toEqual([]);
@@ -182,19 +182,19 @@ describe.skipIf(!kafka.ok)('kafka sink (mock broker)', () => {
     const steps: string[][] = [[], []];
     const ws = [0, 1].map((k) => new ExactlyOnceKafkaWriter(opts, testContext({ operatorId: 'o', subtaskIndex: k, parallelism: 2 }), recording(steps[k]!)));
     for (const w of ws) closers.push(() => w.close());
-    // Subtask 0 gets every old subtask's committables (the sink operator's rule), subtask 1 none.
-    const old: KafkaCommittable[] = [];
+    // Every writer is handed all old subtasks' committables; subtask 0 alone commits them (the sink operator's rule).
     const fake = (s: number): KafkaCommittable => ({ transactionalId: `rs-o-${s}-7`, producerId: '1', producerEpoch: 0, checkpointId: 7, records: 1 });
-    for (const s of [0, 1, 2]) old.push(fake(s));
-    await ws[0]!.open({ prepared: old.map((c) => [7, c]), restoredCheckpointId: 7 });
-    await ws[1]!.open({ prepared: [], restoredCheckpointId: 7 });
+    const old = [0, 1, 2].map(fake);
+    for (const w of ws) await w.open({ prepared: old.map((c) => [7, c]), restoredCheckpointId: 7 });
+    await ws[0]!.commit(old);
     const fences = (k: number) => steps[k]!.filter((s) => s.startsWith('fence ')).map((s) => s.slice(6));
     // (On a real broker the probe of old subtask 2 finds its ids used (epoch > 0) and goes on to 4; the
     // mock always answers epoch 0, so each chain stops after the first subtask beyond this one.)
     expect(fences(0)).toEqual([0, 2].flatMap((s) => [8, 9, 10, 11, 12].map((n) => `rs-o-${s}-${n}`)));
     expect(fences(1)).toEqual([1, 3].flatMap((s) => [8, 9, 10, 11, 12].map((n) => `rs-o-${s}-${n}`)));
-    // Committables' ids (n = 7) are never fenced; subtask 0 tried to commit all three.
-    expect(steps[0]!.filter((s) => s.startsWith('commit '))).toEqual(['commit rs-o-0-7', 'commit rs-o-1-7', 'commit rs-o-2-7']);
+    // The committables' ids (n = 7) are never fenced: opening never commits, subtask 0's commit does.
+    expect(steps[1]!.filter((s) => !s.startsWith('fence '))).toEqual([]);
+    expect(steps[0]!.filter((s) => !s.startsWith('fence '))).toEqual(['commit rs-o-0-7', 'commit rs-o-1-7', 'commit rs-o-2-7']);
   }, 60_000);
 
   it('exactly-once: committing a transaction that is already over is a no-op with a log line', async () => {

@@ -46,8 +46,13 @@ const DEFAULT_TRANSACTION_TIMEOUT_MS = 15 * 60_000;
 const MAX_INFLIGHT = 16;
 /** Transactional ids probed (aborted) at least, from the restored checkpoint on, per old subtask. */
 const PROBE_MIN = 5;
-/** Safety bound of the probe. */
-const PROBE_MAX = 1000;
+/**
+ * Bounds of the probe: ids per subtask, and old subtasks beyond this one (k + p, k + 2p, …). Probing
+ * marks ids as used, so restarts that never get past the same checkpoint probe a little further
+ * each time; the bounds keep a crash loop from making the start slow.
+ */
+const PROBE_MAX = 50;
+const MAX_OLD_SUBTASKS = 16;
 
 export interface ResolvedSinkOptions {
   brokers: string[];
@@ -205,13 +210,14 @@ class KafkaWriter<T> implements SinkWriter<T> {
  * - `prepareCommit(checkpointId)` flushes (every send is acknowledged) and returns the committable
  *   without committing; `commit` (when the checkpoint completed everywhere) sends EndTxn(commit). A
  *   transaction that is already over (committed before, fenced, timed out) is a no-op with a log line.
- * - `open(restored)`: commits the restored committables (their checkpoint completed), then aborts what
- *   the failed attempt left open: it initialises the transactional ids after the restored checkpoint
- *   (n > K) — for this subtask and for the old subtasks k + p, k + 2p, … that no longer exist at this
- *   parallelism — which fences their producers and aborts their transactions. Ids ≤ K are never touched,
- *   so the ids of the committables (which another subtask may be committing at the same time after a
- *   rescale) are safe. The probe goes on while ids turn out used (epoch > 0) and covers at least
- *   {@link PROBE_MIN} ids per subtask, so gaps in the checkpoint ids are covered too.
+ * - `open(restored)` aborts what the failed attempt left open: it initialises the transactional ids
+ *   after the restored checkpoint K (n > K) — for this subtask and for the old subtasks k + p, k + 2p, …
+ *   that no longer exist at this parallelism — which fences their producers and aborts their
+ *   transactions. The restored committables (their checkpoint completed) are committed by the sink
+ *   operator's `commit` right after `open` (by subtask 0 alone after a rescale); their ids are ≤ K and
+ *   never touched by the probe, whichever subtask commits them and whenever. The probe goes on while
+ *   ids turn out used (epoch > 0) and covers at least {@link PROBE_MIN} ids per subtask, so gaps in the
+ *   checkpoint ids are covered too.
  */
 export class ExactlyOnceKafkaWriter<T> implements SinkWriter<T> {
   private backend: TransactionBackend | undefined;
@@ -244,13 +250,13 @@ export class ExactlyOnceKafkaWriter<T> implements SinkWriter<T> {
     await backend.connect();
     const k = restoredCheckpointId(restored);
     this.lastCheckpointId = k ?? 0;
-    // 1. What the restored checkpoint prepared is committed (its checkpoint completed).
-    const prepared = restoredCommittables(restored);
-    if (prepared.length > 0) await this.commit(prepared);
-    // 2. What the failed attempt began after it is aborted.
-    const aborted = await this.abortLingering(this.lastCheckpointId);
-    this.ctx.logger.info({ restoredCheckpointId: k ?? null, committed: prepared.length, probed: aborted },
-      `${this.what}: exactly-once writer ready (transactional ids ${this.base}-${this.ctx.subtaskIndex}-<n>)`);
+    // What the failed attempt began after the restored checkpoint is aborted. (What the checkpoint
+    // prepared is committed by the sink operator right after open(), through commit(): by subtask 0
+    // alone after a rescale. Their ids are ≤ k, never touched here, so the order does not matter.)
+    const known = restoredCommittables(restored).length;
+    const probed = await this.abortLingering(this.lastCheckpointId);
+    this.ctx.logger.info({ restoredCheckpointId: k ?? null, restoredCommittables: known, probed },
+      `${this.what}: exactly-once writer ready (transactional ids ${this.base}-${this.ctx.subtaskIndex}-<n>; ${probed} ids after checkpoint ${k ?? 0} fenced)`);
   }
 
   write(values: T[], timestamps: number[]): Promise<void> | void {
@@ -324,7 +330,7 @@ export class ExactlyOnceKafkaWriter<T> implements SinkWriter<T> {
     let probed = 0;
     for (let s = subtaskIndex; ; s += parallelism) {
       let used = false;
-      for (let n = k + 1; n <= k + PROBE_MAX; n++) {
+      for (let n = k + 1; n < k + 1 + PROBE_MAX; n++) {
         const id = this.transactionalId(s, n);
         const { producerEpoch } = await backend.fence(id).catch((e: unknown) => {
           throw new RlinkError('RLINK_TASK_FAILED', `${this.what}: cannot abort the lingering transaction ${id}: ${errorType(e)}: ${kafkaMessage(e)}`, { retriable: true, cause: e });
@@ -336,7 +342,7 @@ export class ExactlyOnceKafkaWriter<T> implements SinkWriter<T> {
       }
       // Old subtasks beyond this one: go on while they turn out to have existed.
       if (s !== subtaskIndex && !used) break;
-      if (s > subtaskIndex + parallelism * 1000) break;
+      if (s >= subtaskIndex + parallelism * MAX_OLD_SUBTASKS) break;
     }
     return probed;
   }

@@ -6,7 +6,7 @@
 // What the mock cannot show (measured in test/kafka/mock-broker.test.ts): a missing topic (any
 // metadata request auto-creates it with 4 partitions) and transactions (read_committed sees
 // aborted records; there are no control records), so those paths are not covered here.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SourcePoll, SourceReader } from '../../core/api/connector';
 import { RlinkError } from '../../core/errors';
 import { memoryLogger, testContext } from '../testing/context';
@@ -71,10 +71,8 @@ describe.skipIf(!kafka.ok)('kafka source (mock broker)', () => {
   const readers: SourceReader[] = [];
 
   beforeAll(async () => { broker = await startMockBroker(); });
-  afterAll(async () => {
-    for (const r of readers) await r.close();
-    await broker?.stop();
-  });
+  afterEach(async () => { for (const r of readers.splice(0)) await r.close(); });
+  afterAll(async () => { await broker?.stop(); });
 
   /** A new topic with `counts[p]` records { p, i } produced by kcat into partition p. */
   async function topicWith(counts: number[]): Promise<{ topic: string; all: Array<{ p: number; i: number }> }> {
@@ -252,23 +250,48 @@ describe.skipIf(!kafka.ok)('kafka source (mock broker)', () => {
     const groupId = `g-${topic}`;
     const a = reader({ topic, startingOffsets: 'latest', groupId });
     await a.reader.open();
-    await kcatProduce(broker.bootstrap, topic, [JSON.stringify({ p: 1, i: 4 }), JSON.stringify({ p: 1, i: 5 })], { partition: 1 });
-    const got = await read(a.reader, { want: 2 });
-    expect(got.values).toEqual([{ p: 1, i: 4 }, { p: 1, i: 5 }]);
+    await kcatProduce(broker.bootstrap, topic, [4, 5, 6].map((i) => JSON.stringify({ p: 1, i })), { partition: 1 });
     const reader_ = a.reader as SourceReader & { snapshot(id?: number): unknown; notifyCheckpointComplete(id: number): void };
-    reader_.snapshot(1);
+    expect((await read(a.reader, { want: 2, max: 2 })).values).toEqual([{ p: 1, i: 4 }, { p: 1, i: 5 }]);
+    reader_.snapshot(1); // checkpoint 1: partition 1 at 6
+    expect((await read(a.reader, { want: 1 })).values).toEqual([{ p: 1, i: 6 }]);
+    reader_.snapshot(2); // checkpoint 2: partition 1 at 7, not completed
     reader_.notifyCheckpointComplete(1);
     await a.reader.close(); // waits for the commit in flight
 
-    // A fresh job with startingOffsets 'committed' starts where the group's offsets are.
+    // A fresh job with startingOffsets 'committed' starts where checkpoint 1 was.
     const b = reader({ topic, startingOffsets: 'committed', groupId, bounded: 'latest' });
     await b.reader.open();
     expect(b.reader.snapshot!()).toMatchObject({ [`${topic}-0`]: 5, [`${topic}-1`]: 6 });
-    expect((await read(b.reader)).values).toEqual([]);
+    expect((await read(b.reader)).values).toEqual([{ p: 1, i: 6 }]);
     // A group without commits: from the earliest offset.
     const c = reader({ topic, startingOffsets: 'committed', groupId: `${groupId}-none`, bounded: 'latest' });
     await c.reader.open();
-    expect((await read(c.reader)).values).toHaveLength(11);
+    expect((await read(c.reader)).values).toHaveLength(12);
+  }, 30_000);
+
+  it('a position no longer in the log (retention) is reset to the earliest offset, with a warning', async () => {
+    const topic = `src-${++topicSeq}`;
+    await broker.createTopic(topic, 1);
+    // The mock keeps only the last few MiB of a partition: this moves its log start past 0.
+    const n = 60_000;
+    await kcatProduce(broker.bootstrap, topic, Array.from({ length: n }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(60) })), { partition: 0 });
+    const mem = memoryLogger();
+    const { reader: r } = reader({ topic, bounded: 'latest' }, { logger: mem.logger });
+    await r.open({ [`${topic}-0`]: 0 });
+    const got = await read(r, { timeoutMs: 25_000 });
+    expect(got.ended).toBe(true);
+    const first = (got.values[0] as { i: number }).i;
+    expect(first).toBeGreaterThan(0); // the log start
+    expect((got.values as Array<{ i: number }>).map((v) => v.i)).toEqual(Array.from({ length: n - first }, (_, k) => first + k));
+    const warn = mem.lines().find((l) => String(l.msg).includes('out of range'));
+    expect(warn).toMatchObject({ split: `${topic}-0`, offset: 0, resetTo: first });
+    // Restored with an end offset the log start has passed: the split is over at once.
+    const b = reader({ topic, bounded: 'latest' });
+    await b.reader.open({ [`${topic}-0`]: 0, [`${topic}-0:end`]: 10 });
+    const none = await read(b.reader);
+    expect(none).toMatchObject({ values: [], finished: [`${topic}-0`], ended: true });
+    expect(b.reader.snapshot!()).toEqual({ [`${topic}-0`]: 10, [`${topic}-0:end`]: 10 });
   }, 30_000);
 
   it('an unreachable broker: retries with back-off, then a clear error naming the brokers, within the bound', async () => {
@@ -299,6 +322,7 @@ describe.skipIf(!kafka.ok)('kafka source (mock broker)', () => {
     const got = [...part1.values, ...during.values, ...rest.values].filter((v) => (v as { p: number }).p !== 9);
     expect(sortPI(got)).toEqual(all);
     expect(mem.lines().filter((l) => l.event === 'kafka.fetch-retry').length).toBeGreaterThan(0);
+    await r.close();
   }, 60_000);
 
   it('the source fails the job after retryTimeout when the broker stays away mid-read', async () => {
@@ -321,6 +345,7 @@ describe.skipIf(!kafka.ok)('kafka source (mock broker)', () => {
       expect(Date.now() - t0).toBeLessThan(8_000);
     } finally {
       await broker.brokerUp(1);
+      await r.close();
     }
   }, 30_000);
 });

@@ -182,6 +182,8 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
   private active: Part[] = [];
   private rr = 0;
   private idleStreak = 0;
+  /** Splits that ended without a last batch to carry the news (a reset past the end offset). */
+  private readonly finishedSplits: string[] = [];
   private readonly inflight = new Set<string>();
   private failure: Error | undefined;
   private failingSince: number | undefined;
@@ -272,6 +274,8 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
 
   poll(max: number): SourcePoll<T> {
     if (this.failure) throw this.failure;
+    const done = this.finishedSplits.shift();
+    if (done !== undefined) return { kind: 'split-finished', split: done };
     const n = this.active.length;
     if (n === 0 && this.o.bounded) return { kind: 'end' };
     const limit = max > 0 ? max : 1;
@@ -538,7 +542,11 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
       if (part.chunks.length === 0) part.position = offset;
       if (part.end !== undefined && offset >= part.end) {
         part.fetchOffset = part.end;
-        if (part.chunks.length === 0) part.position = part.end;
+        if (part.chunks.length === 0) {
+          part.position = part.end;
+          this.finish(part);
+          this.finishedSplits.push(part.split);
+        }
       }
     } catch (e) {
       this.fetchFailed(e);
@@ -606,7 +614,8 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
         });
       }, { timeoutMs: Math.min(this.o.retryTimeoutMs, 10_000), closed: () => this.closed && this.cluster === undefined, fail: (e) => e instanceof Error ? e : new Error(String(e)) });
       this.lastCommitted = key;
-      this.ctx.logger.debug({ groupId, checkpointId, offsets: Object.fromEntries(offsets) }, `${this.what}: committed offsets of checkpoint ${checkpointId} to group '${groupId}'`);
+      const which = checkpointId === Number.MAX_SAFE_INTEGER ? 'the end of input' : `checkpoint ${checkpointId}`;
+      this.ctx.logger.debug({ groupId, checkpointId, offsets: Object.fromEntries(offsets) }, `${this.what}: committed the offsets of ${which} to group '${groupId}'`);
     } catch (e) {
       this.ctx.logger.warn({ groupId, checkpointId, error: kafkaMessage(e) }, `${this.what}: could not commit offsets to group '${groupId}' (monitoring only; positions are in the checkpoint): ${kafkaMessage(e)}`);
     }

@@ -33,8 +33,8 @@ export interface SourceReader<T = unknown> {
    */
   open(restored?: unknown): Promise<string[]> | string[];
   poll(maxRecords: number): Promise<SourcePoll<T>> | SourcePoll<T>;
-  /** Split positions for a checkpoint (JSON). */
-  snapshot?(): unknown;
+  /** Split positions for checkpoint `checkpointId` (JSON). */
+  snapshot?(checkpointId?: number): unknown;
   /** Checkpoint `id` completed everywhere (e.g. commit offsets back to Kafka, for monitoring). */
   notifyCheckpointComplete?(checkpointId: number): Promise<void> | void;
   close(): Promise<void> | void;

@@ -46,6 +46,9 @@ export class SourceOperator extends AbstractOperator {
       for (const s of splits) this.generator.addSplit(s);
       if (r) this.generator.restore(r.oldParallelism === ctx.parallelism ? [state(r.own)?.watermarks] : r.all.map((s) => state(s)?.watermarks));
     }
+    // An unbounded source subtask with nothing to read (more subtasks than partitions) is idle from the
+    // start, so it never holds back the watermark downstream (as Flink marks such readers idle).
+    if (splits.length === 0 && !this.source.bounded) output.emitStatus(true);
   }
 
   async pollNext(): Promise<PollOutcome> {
@@ -75,8 +78,8 @@ export class SourceOperator extends AbstractOperator {
     await this.reader.notifyCheckpointComplete?.(checkpointId);
   }
 
-  snapshotState(): OperatorSnapshot {
-    const state: SourceState = { positions: this.reader.snapshot?.(), watermarks: this.generator?.snapshot() };
+  snapshotState(checkpointId: number): OperatorSnapshot {
+    const state: SourceState = { positions: this.reader.snapshot?.(checkpointId), watermarks: this.generator?.snapshot() };
     return { operatorId: this.ctx.operatorId, operatorState: state };
   }
 
