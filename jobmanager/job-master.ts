@@ -195,6 +195,17 @@ export class JobMaster {
     else if (this.status.status === 'CANCELLING' && [...this.states.values()].every((s) => s !== 'RUNNING' && s !== 'DEPLOYING' && s !== 'CANCELING')) this.finishCancelled();
   }
 
+  /** Resolves when every subtask of the current attempt has ended (or at `deadline`, logged). */
+  private async whenAttemptStopped(deadline: number): Promise<void> {
+    while ([...this.states.values()].some((s) => !ENDED.has(s))) {
+      if (Date.now() > deadline) {
+        this.log.warn({ event: 'job.restart-without-stop', attempt: this.attempt }, 'restarting although some tasks of the failed attempt did not report that they stopped');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** "Source: file → Map (2/4)", as the user named the operators. */
   private taskName(ref: SubtaskRef): string {
     const v = this.job.vertices.find((x) => x.id === ref.vertex);
@@ -219,7 +230,10 @@ export class JobMaster {
     this.restarts++;
     this.status.transition('RESTARTING');
     this.failureCode = undefined;
-    this.restartTimer = setTimeout(() => {
+    // Like Flink, the new attempt starts only once every task of the failed one has stopped: a task still
+    // running (e.g. committing a checkpoint) must not race the new attempt's restore on the same files.
+    const restartAt = Date.now() + delay;
+    this.restartTimer = setTimeout(() => void this.whenAttemptStopped(restartAt + 10_000).then(() => {
       this.restartTimer = undefined;
       if (this.status.status !== 'RESTARTING') return;
       void this.checkpoints.latestIntact().then((c) => {
@@ -235,7 +249,7 @@ export class JobMaster {
         this.attempt++;
         this.deploy();
       });
-    }, delay);
+    }), delay);
   }
 
   /** Takes a savepoint into `dir`; resolves with it once complete. */
@@ -265,6 +279,8 @@ export class JobMaster {
   /** A task manager is gone (socket lost, heartbeats missed): the subtasks it ran failed. */
   taskManagerLost(taskManagerId: string, reason: string): void {
     if (!this.placement.some((p) => p.taskManagerId === taskManagerId)) return;
+    // Its subtasks are gone with it: they count as ended when the restart waits for the attempt to stop.
+    for (const [id, tm] of this.subtaskLocations()) if (tm === taskManagerId && !ENDED.has(this.states.get(id)!)) this.states.set(id, 'FAILED');
     if (this.status.status === 'RUNNING') this.onFailure(`task manager ${taskManagerId} lost: ${reason}`);
     else if (this.status.status === 'CANCELLING') this.finish('CANCELED');
   }
@@ -344,6 +360,8 @@ export function newJobId(): string {
   crypto.getRandomValues(b);
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
 }
+
+const ENDED: ReadonlySet<TaskState | undefined> = new Set<TaskState | undefined>(['FINISHED', 'CANCELED', 'FAILED']);
 
 function isDirectory(p: string): boolean {
   try { return statSync(p).isDirectory(); } catch { return false; }
