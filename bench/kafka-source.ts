@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { BroadcastChannel } from 'node:worker_threads';
+import { BroadcastChannel, Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import { Kafka, logLevel } from 'kafkajs';
 import * as api from '../index';
@@ -34,6 +34,7 @@ import { silentLogger } from '../core/logging';
 import { runLocal } from '../local/local-cluster';
 import { generate } from './apps/keyed-tumbling-data';
 import type { SinkReport } from './apps/kafka-count';
+import { readAll, type RawRun } from './apps/kafka-raw-consumer';
 
 const ROOT = join(import.meta.dirname, '..');
 const N = Number(process.env.BENCH_RECORDS ?? 100_000);
@@ -117,41 +118,20 @@ async function checkTopic(kafka: Kafka, topic: string, n: number): Promise<void>
   }
 }
 
-interface RawRun { joinMs: number; ms: number; totalMs: number; count: number; sum: number; batches: number }
-
-/** The baseline: a raw kafkajs consumer reading the whole topic from the beginning. */
-async function rawConsumer(kafka: Kafka, n: number): Promise<RawRun> {
-  // A fresh group, so it starts from the beginning; no auto-commit (the rlink source commits nothing
-  // without a groupId either); eachBatch, kafkajs's fastest way to hand records over.
-  const consumer = kafka.consumer({ groupId: `bench-raw-${randomUUID()}`, allowAutoTopicCreation: false });
-  let count = 0, sum = 0, batches = 0, first = 0, last = 0;
-  const t0 = now();
+/** The baseline on a fresh worker thread (as cold as an rlink job's task thread). */
+async function rawInWorker(script: string, brokers: string[], n: number): Promise<RawRun> {
+  const worker = new Worker(script, { workerData: { kind: 'kafka-raw-consumer', brokers, topic: TOPIC, n, timeoutMs: RUN_TIMEOUT_MS } });
   try {
-    let done!: () => void;
-    const finished = new Promise<void>((r) => { done = r; });
-    const read = (async () => {
-      await consumer.connect();
-      await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          if (first === 0) first = now();
-          batches++;
-          for (const m of batch.messages) {
-            const v = JSON.parse(m.value!.toString('utf8')) as { value: number };
-            sum += v.value;
-            count++;
-          }
-          if (count >= n) { last = now(); done(); }
-        },
-      });
-      await finished;
-    })();
-    await within(read, RUN_TIMEOUT_MS, `raw consumer (read ${count} of ${n} records)`);
+    const r = await within(new Promise<RawRun | { error: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`raw consumer worker exited (${code}) without a result`)));
+    }), RUN_TIMEOUT_MS + 15_000, 'raw consumer worker');
+    if ('error' in r) throw new Error(r.error);
+    return r;
   } finally {
-    await within(consumer.disconnect(), 10_000, 'consumer disconnect').catch(() => undefined);
+    await worker.terminate();
   }
-  return { joinMs: first - t0, ms: last - first, totalMs: last - t0, count, sum, batches };
 }
 
 interface RlinkRun { spanMs: number; jobMs: number; wallMs: number; count: number; sum: number; recordsIn: number; recordsOut: number; invalid: number }
@@ -217,11 +197,19 @@ async function main(): Promise<void> {
     for (let i = 0; i < PARTITIONS; i++) tinySum += generate(i).value;
 
     const bundle = await bundleApp(join(import.meta.dirname, 'apps', 'kafka-count.ts'), join(dir, 'kafka-count.mjs'));
-    const raw: RawRun[] = [], p1: RlinkRun[] = [], p2: RlinkRun[] = [], tiny: RlinkRun[] = [];
+    const rawScript = join(ROOT, 'dist', 'bench', 'kafka-raw-consumer.js');
+    await build({
+      entryPoints: [join(import.meta.dirname, 'apps', 'kafka-raw-consumer.ts')], outfile: rawScript, bundle: true, format: 'esm',
+      platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning',
+    });
+    const checkRaw = (what: string, r: RawRun): RawRun => {
+      if (r.count !== N || r.sum !== expectedSum) throw new Error(`${what}: expected ${N} records (sum ${expectedSum}), got ${r.count} (sum ${r.sum})`);
+      return r;
+    };
+    const raw: RawRun[] = [], rawMain: RawRun[] = [], p1: RlinkRun[] = [], p2: RlinkRun[] = [], tiny: RlinkRun[] = [];
     for (let k = 0; k < REPEAT; k++) {
-      const r = await rawConsumer(kafka, N);
-      if (r.count !== N || r.sum !== expectedSum) throw new Error(`raw consumer: expected ${N} records (sum ${expectedSum}), got ${r.count} (sum ${r.sum})`);
-      raw.push(r);
+      raw.push(checkRaw('raw consumer (worker thread)', await rawInWorker(rawScript, broker.brokers, N)));
+      rawMain.push(checkRaw('raw consumer (main thread)', await readAll(broker.brokers, TOPIC, N, RUN_TIMEOUT_MS)));
       const a = await rlinkJob(bundle, TOPIC, 1, broker.bootstrap);
       checkRlink('rlink p1', a, N, expectedSum);
       p1.push(a);
@@ -234,31 +222,42 @@ async function main(): Promise<void> {
     }
 
     const rawMs = min(raw.map((x) => x.ms));
+    const rawMainMs = min(rawMain.map((x) => x.ms));
     const p1Span = min(p1.map((x) => x.spanMs));
     const p1Job = min(p1.map((x) => x.jobMs));
     const p2Span = min(p2.map((x) => x.spanMs));
     const startup = min(tiny.map((x) => x.jobMs));
+    const rawOut = (runs: RawRun[]) => {
+      const ms = min(runs.map((x) => x.ms));
+      return {
+        ms: round(ms), recordsPerSec: rate(N, ms), groupJoinMs: round(min(runs.map((x) => x.joinMs))),
+        totalMs: round(min(runs.map((x) => x.totalMs))), runsMs: runs.map((x) => round(x.ms)), batches: runs[0]!.batches,
+      };
+    };
+    const rlinkOut = (runs: RlinkRun[]) => {
+      const ms = min(runs.map((x) => x.spanMs));
+      return {
+        ms: round(ms), recordsPerSec: rate(N, ms), jobMs: round(min(runs.map((x) => x.jobMs))),
+        runsMs: runs.map((x) => round(x.spanMs)), runsJobMs: runs.map((x) => round(x.jobMs)),
+      };
+    };
     const out = {
       records: N, partitions: PARTITIONS, repeat: REPEAT, recordBytes: Number((filled.bytes / N).toFixed(1)),
+      recordsPerProducerBatch: Math.min(N, PRODUCE_BATCH) / PARTITIONS,
       broker: `librdkafka ${broker.librdkafka} mock cluster, loopback`,
       fill: { ms: round(filled.ms), recordsPerSec: rate(N, filled.ms) },
-      raw: {
-        ms: round(rawMs), recordsPerSec: rate(N, rawMs), groupJoinMs: round(min(raw.map((x) => x.joinMs))),
-        totalMs: round(min(raw.map((x) => x.totalMs))), batches: raw.map((x) => x.batches), runsMs: raw.map((x) => round(x.ms)),
-      },
-      rlinkP1: {
-        ms: round(p1Span), recordsPerSec: rate(N, p1Span), jobMs: round(p1Job), wallMs: round(min(p1.map((x) => x.wallMs))),
-        runsMs: p1.map((x) => round(x.spanMs)), runsJobMs: p1.map((x) => round(x.jobMs)),
-      },
-      rlinkP2: {
-        ms: round(p2Span), recordsPerSec: rate(N, p2Span), jobMs: round(min(p2.map((x) => x.jobMs))),
-        runsMs: p2.map((x) => round(x.spanMs)), runsJobMs: p2.map((x) => round(x.jobMs)),
-      },
+      // The baseline: a fresh worker thread per run, as each rlink job's task gets.
+      raw: rawOut(raw),
+      // For information: the bench's main thread (warm JIT after its first run).
+      rawMainThread: rawOut(rawMain),
+      rlinkP1: rlinkOut(p1),
+      rlinkP2: rlinkOut(p2),
       tinyJob: { records: PARTITIONS, jobMs: round(startup), runsJobMs: tiny.map((x) => round(x.jobMs)) },
-      // The headline: the same span on both sides (first record to last record).
+      // The headline: the same span on both sides (first record handed over to the last).
       ratioP1ToRaw: ratio(rawMs / p1Span),
       // The other way: the job's whole duration minus the fixed cost of the same job on 4 records.
       ratioP1JobMinusStartupToRaw: ratio(rawMs / (p1Job - startup)),
+      ratioP1ToRawMainThread: ratio(rawMainMs / p1Span),
       ratioP2ToRaw: ratio(rawMs / p2Span),
       speedupP2OverP1: ratio(p1Span / p2Span),
       floor: 0.8,

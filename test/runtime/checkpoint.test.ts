@@ -94,7 +94,9 @@ describe('checkpoints', () => {
               failed = true;
               // Truncate a snapshot file of the newest completed checkpoint, then fail.
               const job = readdirSync(cps)[0]!;
-              const chk = readdirSync(join(cps, job)).filter((d) => d.startsWith('chk-')).sort((a, b) => Number(b.slice(4)) - Number(a.slice(4)))[0]!;
+              // The newest completed one (with _metadata), not one still being written.
+              const chk = readdirSync(join(cps, job)).filter((d) => d.startsWith('chk-') && existsSync(join(cps, job, d, '_metadata')))
+                .sort((a, b) => Number(b.slice(4)) - Number(a.slice(4)))[0]!;
               const file = readdirSync(join(cps, job, chk)).find((f) => f.endsWith('.json'))!;
               writeFileSync(join(cps, job, chk, file), '{"vertex": "trunc');
               throw new Error('injected failure');
