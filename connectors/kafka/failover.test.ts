@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonical, readJsonl } from '../../test/helpers/cli';
-import { startCluster, type TestCluster } from '../../test/cluster/cluster';
+import { startCluster, type TestCluster, waitFor } from '../../test/cluster/cluster';
 import { kafkaTestGate, kcatProduce, startMockBroker, type MockBroker } from '../../test/kafka/broker.js';
 
 const kafka = await kafkaTestGate();
@@ -49,16 +49,6 @@ function expected(records: Rec[]): unknown[] {
     m.set(key, a);
   }
   return [...m.values()];
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe.skipIf(!kafka.ok)('Kafka source across a task-manager SIGKILL (cluster of real processes)', () => {

@@ -92,3 +92,14 @@ export async function startCluster(opts: { taskManagers: number; slots?: number;
   await cluster.waitForTaskManagers(opts.taskManagers);
   return cluster;
 }
+
+/** Polls `fn` every 100 ms until it returns a value (bounded by `timeoutMs`). */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -7,7 +7,7 @@
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import { readJsonl, canonical } from '../helpers/cli';
-import { startCluster, type TestCluster } from './cluster';
+import { startCluster, waitFor, type TestCluster } from './cluster';
 import { expected } from './apps/paced-windows';
 
 const APP = join(import.meta.dirname, 'apps', 'paced-windows.ts');
@@ -16,16 +16,6 @@ async function submitDetached(c: TestCluster, args: string[]): Promise<string> {
   const r = await c.rlink(['submit', APP, '--jm', c.url, '--detached', ...args]);
   expect(r.exitCode, r.stderr).toBe(0);
   return r.stdout.trim().split('\n').at(-1)!;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** The pid of a task manager that runs a subtask of the job. */
