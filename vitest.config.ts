@@ -1,14 +1,39 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two groups: everything light runs first, in parallel; then the suites that start clusters of real
+ * processes or a Kafka broker run one file at a time (on 2 cores, two clusters at once make timing-
+ * sensitive tests such as the chaos test needlessly fragile).
+ */
+const HEAVY = ['test/cluster/**/*.test.ts', 'connectors/kafka/**/*.test.ts', 'test/kafka/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'dist/**', '.dist-*/**'],
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Integration tests start worker threads and child processes: keep the 2-core machine usable.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: ['**/*.test.ts'],
+          exclude: ['node_modules/**', 'dist/**', '.dist-*/**', ...HEAVY],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'processes',
+          include: HEAVY,
+          exclude: ['node_modules/**', 'dist/**'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

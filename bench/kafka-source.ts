@@ -3,20 +3,25 @@
  * reading the same topic from the same broker, in the same run. Results: bench/RESULTS.md.
  *
  * librdkafka's mock cluster (test/kafka/broker.ts) on loopback with a topic of 4 partitions, filled
- * with N JSON records `{ key, ts, value }` (~41 bytes) by a kafkajs producer (acks 1, batches). Then,
- * best of BENCH_REPEAT each:
- *   - raw: a kafkajs consumer (eachBatch, no auto-commit, a fresh group each time) reads the topic from
- *     the beginning, JSON.parses and counts every value; timed from its first batch to the N-th record
- *     (the consumer-group join, ~3 s fixed on the mock, is reported separately);
+ * with N JSON records `{ key, ts, value }` (~41 bytes) by a kafkajs producer (acks 1, one record batch
+ * of BENCH_PRODUCE_BATCH / 4 records per partition and request). The mock keeps 5 MiB per partition
+ * (measured: ~107 k of these records; older ones are dropped), so the bench checks that every
+ * partition still starts at offset 0 and holds all its records. Then, best of BENCH_REPEAT each:
+ *   - raw (the baseline): a kafkajs consumer (bench/apps/kafka-raw-consumer.ts: eachBatch, no
+ *     auto-commit, a fresh group each time) on a fresh worker thread, as cold as each rlink job's task
+ *     thread, reads the topic from the beginning, JSON.parses and counts every value; timed from its
+ *     first batch to the N-th record (the consumer-group join, ~3 s fixed on the mock, is reported
+ *     apart); the same consumer on the bench's main thread (warm after its first run) for information;
  *   - rlink p1: `sources.kafka({ bounded: 'latest', format: 'json' })` → a counting sink at
- *     parallelism 1 with runLocal in threads mode (one worker thread, the `rlink run` path), timed by
- *     the sink from its first to its last record (the same span as the raw consumer's); the job's whole
- *     duration is reported too, with the engine's fixed cost measured by the same job on a topic of 4
- *     records (so the ratio is computed both ways);
+ *     parallelism 1 (bench/apps/kafka-count.ts) with runLocal in threads mode (one worker thread, the
+ *     `rlink run` path), timed by the sink from its first to its last record (the raw consumer's
+ *     span); the job's whole duration is reported too, with the engine's fixed cost measured by the
+ *     same job on a topic of 4 records, so the ratio is also computed as raw / (job − fixed cost);
  *   - rlink p2 (for information): the same at parallelism 2 (two worker threads, 2 partitions each).
- * Every run must see exactly N records with the right checksum; every step is bounded in time.
+ * Every run must see exactly N records with the right checksum (sum of `value`); every step is
+ * bounded in time (BENCH_RUN_TIMEOUT_MS per run, 15 min in all); the broker is stopped at the end.
  *
- *   npm run bench -- kafka-source            (BENCH_RECORDS=100000 BENCH_REPEAT=3)
+ *   npm run bench -- kafka-source            (BENCH_RECORDS=300000 BENCH_REPEAT=3 BENCH_PRODUCE_BATCH=4000)
  */
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -37,7 +42,7 @@ import type { SinkReport } from './apps/kafka-count';
 import { readAll, type RawRun } from './apps/kafka-raw-consumer';
 
 const ROOT = join(import.meta.dirname, '..');
-const N = Number(process.env.BENCH_RECORDS ?? 100_000);
+const N = Number(process.env.BENCH_RECORDS ?? 300_000);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const PARTITIONS = 4;
 const TOPIC = 'bench-records';

@@ -16,6 +16,8 @@ export type MainToSlot =
   | { type: 'slot-deploy'; jobId: string; attempt: number; app: AppRef; props: Record<string, string>; subtasks: SubtaskRef[]; ports: ChannelPort[]; batchSize: number; restore?: { checkpointId: number; metadataPath: string } }
   | { type: 'slot-trigger-checkpoint'; jobId: string; attempt: number; barrier: BarrierElement }
   | { type: 'slot-end-input'; jobId: string; attempt: number }
+  /** Stop the attempt's tasks and report them FAILED (with `reason`) once they have stopped. */
+  | { type: 'slot-fail'; jobId: string; attempt: number; reason: string }
   | { type: 'slot-cancel'; jobId: string; attempt: number }
   | { type: 'slot-checkpoint-complete'; jobId: string; attempt: number; checkpointId: number };
 

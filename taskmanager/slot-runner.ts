@@ -20,6 +20,8 @@ interface Deployment {
   finalWaiters: Array<() => void>;
   finalComplete: boolean;
   metricsTimer: NodeJS.Timeout;
+  /** Set when the attempt must fail (e.g. a lost data connection): stopped tasks report FAILED. */
+  failReason?: string;
 }
 
 /**
@@ -52,6 +54,13 @@ export class SlotRunner {
         if (!d) break;
         if (msg.checkpointId === FINAL_CHECKPOINT_ID) { d.finalComplete = true; for (const w of d.finalWaiters.splice(0)) w(); }
         else for (const t of d.tasks) t.notifyCheckpointComplete(msg.checkpointId);
+        break;
+      }
+      case 'slot-fail': {
+        const d = this.deployments.get(key(msg.jobId, msg.attempt));
+        if (!d) break;
+        d.failReason ??= msg.reason;
+        this.cancel(msg.jobId, msg.attempt);
         break;
       }
       case 'slot-end-input': {
@@ -154,7 +163,8 @@ export class SlotRunner {
       this.report({ type: 'task-state', jobId, attempt, subtask: ref, state: 'RUNNING' });
       try {
         await task.run();
-        this.report({ type: 'task-state', jobId, attempt, subtask: ref, state: task.state });
+        if (d.failReason !== undefined && task.state === 'CANCELED') fail(ref, new RlinkError('RLINK_TASK_FAILED', d.failReason));
+        else this.report({ type: 'task-state', jobId, attempt, subtask: ref, state: task.state });
       } catch (e) {
         this.logger.error({ event: 'task.failed', task: task.name, err: errorMessage(e) }, `task ${task.name} failed: ${errorMessage(e)}`);
         fail(ref, e);

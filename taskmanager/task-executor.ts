@@ -196,8 +196,10 @@ export class TaskExecutor {
       if (!a.peers.has(address)) continue;
       this.attempts.delete(key);
       this.opts.dataPlane?.release(key);
-      for (const s of a.subtasks) this.send({ type: 'task-state', jobId: a.jobId, attempt: a.attempt, subtask: s, state: 'FAILED', error: { code: 'RLINK_TASK_FAILED', message: `lost the data connection to ${address}: ${reason}` } });
-      for (const slot of this.slots) slot?.post({ type: 'slot-cancel', jobId: a.jobId, attempt: a.attempt });
+      // The tasks stop and report FAILED themselves once stopped (a task still committing must not look
+      // stopped to the job manager, which restarts only when every task of the attempt has ended).
+      const reason2 = `lost the data connection to ${address}: ${reason}`;
+      for (const slot of this.slots) slot?.post({ type: 'slot-fail', jobId: a.jobId, attempt: a.attempt, reason: reason2 });
     }
   }
 

@@ -104,12 +104,15 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
       if (!name.startsWith(prefix)) continue;
       const stale = name.endsWith('.inprogress')
         || (name.endsWith('.pending') && (fresh || (keep !== undefined && !keep.has(name))))
-        || (fresh && (name === `.${this.base}.commits` || name === `.${this.base}.commits.tmp`));
+        || (fresh && (name === `.${this.base}.commits` || name === `.${this.base}.commits.tmp` || name === `.${this.base}.fence`));
       if (stale) await rm(join(this.dir, name), { force: true });
     }
     if (fresh) await rm(this.target, { force: true });
     // Restored from checkpoint K: what checkpoints after K committed is undone (they are replayed),
     // so the target holds exactly what K covers, whichever checkpoint the job falls back to.
+    // Fence: commits of older attempts (a task of a failed attempt that has not noticed yet) are refused
+    // from now on, so they cannot race this attempt's roll-back and commits.
+    await writeFence(this.target, this.ctx.jobId, this.ctx.attempt);
     const k = restoredCheckpointId(restored);
     if (k !== undefined) await rollBackAfter(this.target, k);
     if (fresh && this.ctx.parallelism > 1 && this.ctx.subtaskIndex === 0) await this.removeSurplusParts();
@@ -258,6 +261,11 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
   // ---- committing ----
 
   private async commitAll(committables: unknown[]): Promise<void> {
+    const fence = await readFence(this.target);
+    if (fence && fence.jobId === this.ctx.jobId && fence.attempt > this.ctx.attempt) {
+      this.ctx.logger.warn({ event: 'sink.fenced', target: this.target, attempt: this.ctx.attempt, fence: fence.attempt }, `file sink: attempt ${this.ctx.attempt} no longer commits to ${this.target} (attempt ${fence.attempt} took over)`);
+      return;
+    }
     const byTarget = new Map<string, FileCommittable[]>();
     for (const c of committables) {
       if (!isCommittable(c)) continue;
@@ -321,6 +329,24 @@ async function commitToTarget(target: string, list: FileCommittable[]): Promise<
     if (entry.mode === 'append') await unlink(c.staged);
   }
   if (touched) await writeJournal(journalPath, journal);
+}
+
+function fencePath(target: string): string { return join(dirname(target), `.${basename(target)}.fence`); }
+
+/** The newest attempt of a job writing to `target` (another job's fence is simply replaced). */
+async function writeFence(target: string, jobId: string, attempt: number): Promise<void> {
+  const f = await readFence(target);
+  if (f && f.jobId === jobId && f.attempt > attempt) return;
+  const tmp = `${fencePath(target)}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify({ jobId, attempt }));
+  await rename(tmp, fencePath(target));
+}
+
+async function readFence(target: string): Promise<{ jobId: string; attempt: number } | undefined> {
+  try {
+    const f = JSON.parse(await readFile(fencePath(target), 'utf8')) as { jobId?: unknown; attempt?: unknown };
+    return typeof f.jobId === 'string' && typeof f.attempt === 'number' ? { jobId: f.jobId, attempt: f.attempt } : undefined;
+  } catch { return undefined; }
 }
 
 /** Truncates `target` to before the first chunk committed for a checkpoint after `k`; forgets those chunks. */
