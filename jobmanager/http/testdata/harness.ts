@@ -57,9 +57,11 @@ export async function startHarness(opts: { slots?: number; maxUploadBytes?: numb
     url, dataDir, jm, tmp,
     async close() {
       for (const j of jm.jobs.values()) j.cancel();
+      // Let cancelled jobs stop writing before their directory goes (bounded).
+      await Promise.race([Promise.all([...jm.jobs.values()].map((j) => j.result())), new Promise((r) => setTimeout(r, 5000))]);
       await server.close();
       await tm?.shutdown();
-      await rm(tmp, { recursive: true, force: true });
+      await rm(tmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     },
   };
 }
