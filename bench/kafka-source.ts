@@ -180,6 +180,10 @@ function checkRlink(what: string, r: RlinkRun, n: number, sum: number): void {
 }
 
 function min(xs: number[]): number { return Math.min(...xs); }
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
 const round = (x: number): number => Math.round(x);
 const rate = (n: number, ms: number): number => Math.round((n / ms) * 1000);
 const ratio = (x: number): number => Number(x.toFixed(3));
@@ -232,6 +236,7 @@ async function main(): Promise<void> {
     const p1Job = min(p1.map((x) => x.jobMs));
     const p2Span = min(p2.map((x) => x.spanMs));
     const startup = min(tiny.map((x) => x.jobMs));
+    const paired = raw.map((r, k) => ratio(r.ms / p1[k]!.spanMs));
     const rawOut = (runs: RawRun[]) => {
       const ms = min(runs.map((x) => x.ms));
       return {
@@ -260,6 +265,8 @@ async function main(): Promise<void> {
       tinyJob: { records: PARTITIONS, jobMs: round(startup), runsJobMs: tiny.map((x) => round(x.jobMs)) },
       // The headline: the same span on both sides (first record handed over to the last).
       ratioP1ToRaw: ratio(rawMs / p1Span),
+      // Each repetition runs raw and p1 back to back: their ratio per repetition, and the median.
+      pairedRatiosP1ToRaw: paired, medianPairedRatioP1ToRaw: ratio(median(paired)),
       // The other way: the job's whole duration minus the fixed cost of the same job on 4 records.
       ratioP1JobMinusStartupToRaw: ratio(rawMs / (p1Job - startup)),
       ratioP1ToRawMainThread: ratio(rawMainMs / p1Span),
