@@ -11,6 +11,9 @@ import JobStatus from './commands/job/status';
 import JobCancel from './commands/job/cancel';
 import JobStop from './commands/job/stop';
 import JobSavepoint from './commands/job/savepoint';
+import DeployStandalone from './commands/deploy/standalone';
+import StopStandalone from './commands/stop/standalone';
+import StatusStandalone from './commands/status/standalone';
 
 export const COMMANDS = {
   run: Run,
@@ -22,4 +25,7 @@ export const COMMANDS = {
   'job:cancel': JobCancel,
   'job:stop': JobStop,
   'job:savepoint': JobSavepoint,
+  'deploy:standalone': DeployStandalone,
+  'stop:standalone': StopStandalone,
+  'status:standalone': StatusStandalone,
 };

@@ -11,6 +11,10 @@ export type ErrorCode =
   | 'RLINK_TASK_FAILED'     // a subtask threw while running (the job failed)
   | 'RLINK_CLI'             // the command line itself: an unknown flag, a missing argument
   | 'RLINK_PROTOCOL'        // a malformed or unsupported message on a control or data socket
+  | 'RLINK_SSH'             // a host could not be reached, refused the key, or offered an unknown/changed host key
+  | 'RLINK_DEPLOY'          // a deploy step failed on a host (no Node, a daemon did not start, ...)
+  | 'RLINK_HDFS'            // WebHDFS answered with an error (its RemoteException is in the message)
+  | 'RLINK_YARN'            // the ResourceManager refused a request or a YARN service failed
   | 'RLINK_INTERNAL';
 
 export interface ErrorContext {

@@ -16,6 +16,8 @@ export interface JobManagerDaemonOptions {
   logger: Logger;
   heartbeatTimeoutMs?: number;
   maxUploadBytes?: number;
+  /** Cluster defaults for system properties (a job's own value wins), as Flink's flink-conf.yaml. */
+  defaultProperties?: Record<string, string>;
 }
 
 export interface JobManagerDaemon {
@@ -28,7 +30,7 @@ export interface JobManagerDaemon {
 export async function startJobManager(opts: JobManagerDaemonOptions): Promise<JobManagerDaemon> {
   installApi(api);
   const bind = opts.bind ?? '127.0.0.1';
-  const jobManager = new JobManager(opts.logger);
+  const jobManager = new JobManager(opts.logger, {}, opts.defaultProperties);
   const endpoint = new TaskManagerEndpoint({
     jobManager, token: opts.token, logger: opts.logger,
     ...(opts.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),

@@ -44,7 +44,7 @@ export class JobManager {
   readonly jobs = new Map<string, JobMaster>();
   private readonly log: Logger;
 
-  constructor(logger: Logger, private readonly events: JobManagerEvents = {}) {
+  constructor(logger: Logger, private readonly events: JobManagerEvents = {}, private readonly defaultProperties: Record<string, string> = {}) {
     this.log = logger.child({ component: 'jobmanager' });
   }
 
@@ -106,6 +106,7 @@ export class JobManager {
   /** Starts a job (props already prepared); returns its master. */
   submit(app: AppDefinition, appRef: AppRef, props: Props, jobId = newJobId()): JobMaster {
     if (this.jobs.has(jobId)) throw new RlinkError('RLINK_CONFIG', `a job with id ${jobId} exists already`);
+    for (const [k, v] of Object.entries(this.defaultProperties)) if (!props.has(k)) props.set(k, v);
     prepareProperties(app, props);
     const master = new JobMaster(jobId, app, appRef, props, {
       // Slots held by other running jobs are not offered (this job's own are: a restart replaces them).

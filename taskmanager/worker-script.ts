@@ -15,5 +15,10 @@ export function packageRoot(): string {
   throw new Error('cannot find the rlink package root');
 }
 
-/** The built slot-worker script (dist/worker.js). */
-export function workerScript(): string { return join(packageRoot(), 'dist', 'worker.js'); }
+let override: string | undefined;
+
+/** The self-contained runtime bundle (deploy/runtime) is its own worker script: it says so here. */
+export function setWorkerScript(path: string): void { override = path; }
+
+/** The built slot-worker script (dist/worker.js), or the runtime bundle when running from one. */
+export function workerScript(): string { return override ?? join(packageRoot(), 'dist', 'worker.js'); }

@@ -21,6 +21,7 @@ export default class JobManagerStart extends BaseCommand {
     'token-file': Flags.string({ description: 'File holding the cluster token (default: $RLINK_TOKEN, else generated in ' + DEFAULT_TOKEN_FILE + ').' }),
     'data-dir': Flags.string({ description: 'Where uploaded applications are kept.', default: join(homedir(), '.rlink', 'jobmanager') }),
     'heartbeat-timeout': Flags.string({ description: 'A task manager silent this long is lost.', default: '10s' }),
+    property: Flags.string({ description: 'A cluster default for a system property, as key=value (repeatable): jobs inherit it unless they set the key themselves (e.g. checkpoint.dir=/data/rlink/checkpoints).', multiple: true }),
     'max-upload-mb': Flags.integer({ description: 'Largest accepted job bundle, in MiB.', default: 64, min: 1 }),
   };
 
@@ -40,6 +41,7 @@ export default class JobManagerStart extends BaseCommand {
     const jm = await startJobManager({
       port: flags.port, bind: flags.bind, token, dataDir: flags['data-dir'], logger,
       heartbeatTimeoutMs, maxUploadBytes: flags['max-upload-mb'] * 1024 * 1024,
+      defaultProperties: parseDefaultProperties(flags.property ?? []),
     });
     const ready = { url: jm.url, tokenFile };
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(ready)}\n`);
@@ -48,6 +50,17 @@ export default class JobManagerStart extends BaseCommand {
     await jm.close();
     return ready;
   }
+}
+
+/** `key=value` pairs of --property; a pair without `=` is refused, naming it. */
+export function parseDefaultProperties(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new RlinkError('RLINK_CONFIG', `--property ${p}: expected key=value`);
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
 }
 
 /** Resolves on SIGINT or SIGTERM (foreground daemons stop cleanly). */

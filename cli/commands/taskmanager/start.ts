@@ -22,6 +22,7 @@ export default class TaskManagerStart extends BaseCommand {
     'advertised-host': Flags.string({ description: 'Host name other task managers use to reach this one.' }),
     'work-dir': Flags.string({ description: 'Where job bundles are cached.', default: join(homedir(), '.rlink', 'taskmanager') }),
     'token-file': Flags.string({ description: 'File holding the cluster token (default: $RLINK_TOKEN, else ~/.rlink/token when it exists).' }),
+    id: Flags.string({ description: 'This task manager\'s id (default: tm-<hostname>-<random>); deploys name them tm-<host>-<instance>.' }),
     'heartbeat-interval': Flags.integer({ description: 'Milliseconds between heartbeats.', default: 1000, min: 10, hidden: true }),
   };
 
@@ -34,6 +35,7 @@ export default class TaskManagerStart extends BaseCommand {
       jobManagerUrl: flags.jm, token, slots: flags.slots ?? availableParallelism(), bind: flags.bind, dataPort: flags['data-port'],
       workDir: flags['work-dir'], logger, heartbeatMs: flags['heartbeat-interval'],
       ...(flags['advertised-host'] ? { advertisedHost: flags['advertised-host'] } : {}),
+      ...(flags.id ? { id: flags.id } : {}),
     });
     const info = { id: tm.id, dataAddress: tm.dataAddress };
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(info)}\n`);

@@ -1,0 +1,23 @@
+import { BaseCommand } from '../../base-command';
+import { createLogger } from '../../../core/logging';
+import { stopStandalone, type StopResult } from '../../../deploy/standalone';
+import { HostProgress } from '../../lib/host-progress';
+import { daemonTable, loadCluster, standaloneFlags } from '../../lib/standalone-flags';
+
+export default class StopStandalone extends BaseCommand {
+  static override summary = 'Stop the standalone cluster of standalone.yaml and task_managers: task managers first, then the job manager(s).';
+  static override examples = ['<%= config.bin %> stop standalone', '<%= config.bin %> stop standalone --json'];
+  static override flags = { ...standaloneFlags };
+
+  async run(): Promise<StopResult> {
+    const { flags } = await this.parse(StopStandalone);
+    const { config, hosts } = loadCluster(flags);
+    const progress = new HostProgress(process.stderr, !this.jsonEnabled());
+    const result = await stopStandalone(config, hosts, {
+      logger: createLogger({ level: flags['log-level'] ?? process.env.RLINK_LOG_LEVEL ?? 'warn' }),
+      acceptNewHostKeys: flags['accept-new-host-keys'], onProgress: progress.update,
+    });
+    if (!this.jsonEnabled()) this.log(daemonTable(result.daemons));
+    return result;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Builds the rlink runtime bundle that deploys ship to hosts: `dist/runtime/rlink.mjs`, one file
+ * with every dependency inlined (Flink ships a distribution directory and rlink-rs a binary; one
+ * ESM file is Node's equivalent). Its version is the SHA-256 of its bytes, so a host that already
+ * has the same bundle is skipped.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync, mkdirSync, renameSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../taskmanager/worker-script';
+
+export interface RuntimeBundle {
+  /** The bundle file (dist/runtime/rlink.mjs). */
+  path: string;
+  /** SHA-256 of the bundle and the scripts (hex): equal versions need no upload. */
+  version: string;
+  /** The scripts that go with it (scripts/*.sh). */
+  scripts: string[];
+}
+
+const SOURCE_DIRS = ['core', 'connectors', 'jobmanager', 'taskmanager', 'cli', 'deploy'];
+
+function newestSource(root: string): number {
+  let newest = 0;
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  for (const d of SOURCE_DIRS) if (existsSync(join(root, d))) walk(join(root, d));
+  return Math.max(newest, statSync(join(root, 'index.ts')).mtimeMs);
+}
+
+/** The runtime bundle, rebuilt when any source is newer than it. */
+export async function ensureRuntimeBundle(): Promise<RuntimeBundle> {
+  const root = packageRoot();
+  const out = join(root, 'dist', 'runtime', 'rlink.mjs');
+  if (!existsSync(out) || statSync(out).mtimeMs < newestSource(root)) await buildRuntimeBundle(root, out);
+  const scriptsDir = join(root, 'scripts');
+  const scripts = readdirSync(scriptsDir).filter((f) => f.endsWith('.sh')).sort().map((f) => join(scriptsDir, f));
+  const hash = createHash('sha256').update(readFileSync(out));
+  for (const s of scripts) hash.update(s).update(readFileSync(s));
+  return { path: out, version: hash.digest('hex'), scripts };
+}
+
+async function buildRuntimeBundle(root: string, out: string): Promise<void> {
+  const { build } = await import('esbuild');
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  mkdirSync(join(root, 'dist', 'runtime'), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  await build({
+    entryPoints: [join(root, 'deploy', 'runtime', 'main.ts')],
+    outfile: tmp, bundle: true, format: 'esm', platform: 'node', target: 'node20', minify: true,
+    legalComments: 'none', logLevel: 'warning', write: true, tsconfig: join(root, 'tsconfig.json'),
+    // esbuild (app bundling) is a client-side concern; oclif only probes for typescript.
+    external: ['esbuild', 'typescript'],
+    define: { RLINK_RUNTIME_VERSION: JSON.stringify(pkg.version) },
+    // Bundled CommonJS dependencies call require(): give the ESM bundle one.
+    banner: { js: "import { createRequire as __rlinkRequire } from 'node:module'; const require = __rlinkRequire(import.meta.url);" },
+  });
+  renameSync(tmp, out);
+}
