@@ -14,6 +14,8 @@ import JobSavepoint from './commands/job/savepoint';
 import DeployStandalone from './commands/deploy/standalone';
 import StopStandalone from './commands/stop/standalone';
 import StatusStandalone from './commands/status/standalone';
+import YarnStatus from './commands/yarn/status';
+import YarnKill from './commands/yarn/kill';
 
 export const COMMANDS = {
   run: Run,
@@ -28,4 +30,6 @@ export const COMMANDS = {
   'deploy:standalone': DeployStandalone,
   'stop:standalone': StopStandalone,
   'status:standalone': StatusStandalone,
+  'yarn:status': YarnStatus,
+  'yarn:kill': YarnKill,
 };

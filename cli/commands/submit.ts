@@ -8,6 +8,10 @@ import { bundleApp } from '../../core/app/bundle';
 import { RlinkError, type ErrorCode } from '../../core/errors';
 import type { JobDetails } from '../../core/client/jobmanager-client';
 import { clientFor, clusterFlags } from '../lib/cluster-flags';
+import { defaultApplicationName, yarnEndpoints, yarnSubmitFlags } from '../lib/yarn-flags';
+import { submitToYarn } from '../../deploy/yarn/yarn-application';
+import { JobManagerClient } from '../../core/client/jobmanager-client';
+import { createLogger } from '../../core/logging';
 
 export default class Submit extends BaseCommand {
   static override summary = 'Submit a job to a running cluster and wait until it ends.';
@@ -15,6 +19,7 @@ export default class Submit extends BaseCommand {
   static override examples = [
     '<%= config.bin %> submit jobs/clicks.ts input=/data/clicks.jsonl output=/data/out --jm http://10.1.2.0:8770',
     '<%= config.bin %> submit jobs/clicks.ts input=… output=… --detached --json',
+    '<%= config.bin %> submit --yarn jobs/clicks.ts input=hdfs-mounted/in output=… --applicationName clicks --num_task_managers 4 --v_cores 2 --webhdfs http://nn:9870 --resource-manager http://rm:8088',
   ];
   static override strict = false;
   static override args = { app: Args.string({ description: 'The job file.', required: true }) };
@@ -22,18 +27,43 @@ export default class Submit extends BaseCommand {
     ...clusterFlags,
     'from-savepoint': Flags.string({ description: 'Start from this savepoint or checkpoint (its directory or _metadata file); operators are matched by uid.' }),
     detached: Flags.boolean({ description: 'Return once the job runs; print its id.', default: false }),
+    ...yarnSubmitFlags,
   };
 
-  async run(): Promise<{ jobId: string; applicationId: string; state: string; job?: JobDetails }> {
+  async run(): Promise<{ jobId: string; applicationId: string; state: string; job?: JobDetails; jobManagerUrl?: string }> {
     const { args, flags, argv } = await this.parse(Submit);
     const props = Props.fromArgs((argv as string[]).slice(1));
     if (flags['from-savepoint']) props.set('execution.savepoint.path', flags['from-savepoint']);
-    const client = clientFor(flags);
     const dir = await mkdtemp(join(tmpdir(), 'rlink-submit-'));
     try {
       const bundle = await bundleApp(args.app, join(dir, `${basename(args.app).replace(/\.[^.]+$/, '')}.mjs`));
-      const { application_id: applicationId } = await client.uploadApplication(bundle.path);
-      const { jobid: jobId } = await client.runApplication(applicationId, props.toJSON());
+      let client = clientFor(flags);
+      let applicationId: string;
+      let jobId: string;
+      if (flags.yarn) {
+        // On YARN the job manager runs the job itself once its task managers are up (application mode).
+        const endpoints = yarnEndpoints(flags);
+        const application = flags.applicationName ?? defaultApplicationName(args.app);
+        const quiet = this.jsonEnabled();
+        const s = await submitToYarn({
+          ...endpoints, application, bundlePath: bundle.path, jobName: application, args: props.toJSON(),
+          taskManagers: flags.num_task_managers, memoryMb: flags.memory_mb, vCores: flags.v_cores,
+          masterMemoryMb: flags.master_memory_mb, masterVCores: flags.master_v_cores, node: flags['node-path'],
+          ...(flags.queue ?? endpoints.queue ? { queue: flags.queue ?? endpoints.queue } : {}),
+          logger: createLogger({ level: flags['log-level'] ?? process.env.RLINK_LOG_LEVEL ?? 'warn' }),
+          onProgress: (m) => { if (!quiet) process.stderr.write(`${application}: ${m}\n`); },
+        });
+        client = new JobManagerClient(s.jobManagerUrl, s.token);
+        applicationId = s.applicationId ?? application;
+        jobId = s.jobId;
+        if (flags.detached) {
+          if (!this.jsonEnabled()) this.log(jobId);
+          return { jobId, applicationId, state: 'RUNNING', jobManagerUrl: s.jobManagerUrl };
+        }
+      } else {
+        ({ application_id: applicationId } = await client.uploadApplication(bundle.path));
+        ({ jobid: jobId } = await client.runApplication(applicationId, props.toJSON()));
+      }
       if (flags.detached) {
         // Detached: return once the job runs (or say why it does not).
         const j = await waitUntil(async () => { const x = await client.job(jobId); return x.state === 'CREATED' ? undefined : x; }, 30_000);

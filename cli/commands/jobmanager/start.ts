@@ -7,6 +7,7 @@ import { DEFAULT_TOKEN_FILE, ensureTokenFile, resolveToken } from '../../../core
 import { toMillis } from '../../../core/time/duration';
 import { startJobManager } from '../../../jobmanager/daemon';
 import { RlinkError } from '../../../core/errors';
+import { fetchToken, publishJobManager, runApplication, yarnContainer } from '../../../deploy/yarn/container-bootstrap';
 
 export default class JobManagerStart extends BaseCommand {
   static override summary = 'Start a job manager in the foreground.';
@@ -22,13 +23,16 @@ export default class JobManagerStart extends BaseCommand {
     'data-dir': Flags.string({ description: 'Where uploaded applications are kept.', default: join(homedir(), '.rlink', 'jobmanager') }),
     'heartbeat-timeout': Flags.string({ description: 'A task manager silent this long is lost.', default: '10s' }),
     property: Flags.string({ description: 'A cluster default for a system property, as key=value (repeatable): jobs inherit it unless they set the key themselves (e.g. checkpoint.dir=/data/rlink/checkpoints).', multiple: true }),
+    'yarn-app': Flags.string({ description: 'Inside a YARN container: the application\'s HDFS directory (token from there; the address is published there; the application\'s job is run once its task managers registered).', helpGroup: 'YARN' }),
+    webhdfs: Flags.string({ description: 'WebHDFS address for --yarn-app (default: $RLINK_WEBHDFS).', helpGroup: 'YARN' }),
     'max-upload-mb': Flags.integer({ description: 'Largest accepted job bundle, in MiB.', default: 64, min: 1 }),
   };
 
   async run(): Promise<{ url: string; tokenFile: string | null }> {
     const { flags } = await this.parse(JobManagerStart);
     const logger = createLogger({ level: flags['log-level'] ?? process.env.RLINK_LOG_LEVEL ?? 'info' });
-    let token = resolveToken({ tokenFile: flags['token-file'] });
+    const yarn = flags['yarn-app'] ? yarnContainer(flags['yarn-app'], flags.webhdfs) : undefined;
+    let token = yarn ? await fetchToken(yarn) : resolveToken({ tokenFile: flags['token-file'] });
     let tokenFile: string | null = flags['token-file'] ?? null;
     if (!token) {
       const t = ensureTokenFile(DEFAULT_TOKEN_FILE);
@@ -43,7 +47,12 @@ export default class JobManagerStart extends BaseCommand {
       heartbeatTimeoutMs, maxUploadBytes: flags['max-upload-mb'] * 1024 * 1024,
       defaultProperties: parseDefaultProperties(flags.property ?? []),
     });
-    const ready = { url: jm.url, tokenFile };
+    let url = jm.url;
+    if (yarn) {
+      url = await publishJobManager(yarn, Number(new URL(jm.url).port));
+      void runApplication(yarn, url, token, logger.child({ component: 'yarn' }));
+    }
+    const ready = { url, tokenFile };
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(ready)}\n`);
     else this.log(`job manager listening on ${jm.url}`);
     await waitForSignal();
