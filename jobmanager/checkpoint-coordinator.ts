@@ -1,10 +1,10 @@
-import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { join } from 'node:path';
 import type { JobGraph } from '../core/graph/job-graph';
 import { allSubtasks, subtaskId } from '../core/graph/execution-graph';
 import type { SubtaskRef } from '../core/protocol/messages';
-import { METADATA_FILE, METADATA_VERSION, parseSnapshot, readCheckpointMetadata, writeCheckpointMetadata, type CheckpointMetadata } from '../core/protocol/checkpoint-metadata';
+import { METADATA_FILE, METADATA_VERSION, parseSnapshot, readCheckpointMetadata, readSnapshotText, writeCheckpointMetadata, type CheckpointMetadata } from '../core/protocol/checkpoint-metadata';
+import { LocalCheckpointStorage, checkpointStorageFor, type CheckpointStorage } from '../core/fs/checkpoint-storage';
 import type { Logger } from '../core/logging';
 import { RlinkError, errorMessage } from '../core/errors';
 
@@ -50,6 +50,8 @@ export interface CheckpointCoordinatorOptions {
   notifyComplete(checkpointId: number): void;
   /** Checkpoints are taken only while every subtask runs. */
   canTrigger(): boolean;
+  /** The storage of a checkpoint or savepoint path (local or hdfs://); default: chosen by the path and the environment. */
+  storageFor?(path: string): CheckpointStorage;
 }
 
 /**
@@ -83,13 +85,18 @@ export class CheckpointCoordinator {
     this.expected = allSubtasks(o.job).map((s) => ({ vertex: s.vertex, index: s.index }));
   }
 
-  get jobDir(): string { return join(this.o.baseDir, this.o.jobId); }
+  get jobDir(): string { return this.storage(this.o.baseDir).join(this.o.baseDir, this.o.jobId); }
+
+  private storage(path: string): CheckpointStorage {
+    return this.o.storageFor ? this.o.storageFor(path) : checkpointStorageFor(path);
+  }
 
   /** Fails with a clear error when checkpoint.dir cannot be written. */
   async checkWritable(): Promise<void> {
+    const storage = this.storage(this.o.baseDir);
     try {
-      await mkdir(this.jobDir, { recursive: true });
-      await access(this.jobDir, constants.W_OK);
+      await storage.mkdirs(this.jobDir);
+      if (storage instanceof LocalCheckpointStorage) await access(this.jobDir, constants.W_OK);
     } catch (e) {
       throw new RlinkError('RLINK_CONFIG', `checkpoint.dir ${this.o.baseDir} is not writable: ${errorMessage(e)}`, { context: { file: this.o.baseDir, key: 'checkpoint.dir' } });
     }
@@ -125,8 +132,14 @@ export class CheckpointCoordinator {
   trigger(savepoint: boolean, savepointDir?: string): Promise<CompletedCheckpoint> {
     if (this.pending) return Promise.reject(new RlinkError('RLINK_CONFIG', `checkpoint ${this.pending.id} is still in progress`, { retriable: true }));
     if (!this.o.canTrigger()) return Promise.reject(new RlinkError('RLINK_CONFIG', 'not every task of the job is running: no checkpoint now', { retriable: true }));
-    const id = this.nextId++;
-    const target = savepoint && savepointDir ? join(savepointDir, `savepoint-${this.o.jobId.slice(0, 6)}-${id}`) : join(this.jobDir, `chk-${id}`);
+    const id = this.nextId;
+    let target: string;
+    try {
+      target = savepoint && savepointDir ? this.storage(savepointDir).join(savepointDir, `savepoint-${this.o.jobId.slice(0, 6)}-${id}`) : this.storage(this.o.baseDir).join(this.jobDir, `chk-${id}`);
+    } catch (e) {
+      return Promise.reject(e); // e.g. an hdfs:// savepoint directory without a WebHDFS address
+    }
+    this.nextId++;
     const triggeredAt = Date.now();
     return new Promise<CompletedCheckpoint>((resolve, reject) => {
       const timeoutMs = this.o.timeoutMs ?? 10 * 60_000;
@@ -157,13 +170,14 @@ export class CheckpointCoordinator {
       const files = Array.from({ length: v.parallelism }, (_, i) => p.acks.get(subtaskId(v.id, i))!.path);
       for (const n of v.nodes) operators[n] = { vertex: v.id, parallelism: v.parallelism, files };
     }
-    const metadataPath = join(p.target, METADATA_FILE);
+    const storage = this.storage(p.target);
+    const metadataPath = storage.join(p.target, METADATA_FILE);
     let bytes = 0;
     try {
       const metaBytes = await writeCheckpointMetadata(metadataPath, {
         version: METADATA_VERSION, jobId: this.o.jobId, jobName: this.o.jobName, checkpointId: p.id,
         timestamp: p.triggeredAt, savepoint: p.savepoint, operators,
-      });
+      }, storage);
       bytes = metaBytes + [...p.acks.values()].reduce((a, x) => a + x.bytes, 0);
     } catch (e) {
       this.fail(p.id, `cannot write ${metadataPath}: ${errorMessage(e)}`);
@@ -193,20 +207,20 @@ export class CheckpointCoordinator {
     this.failed.push({ id: p.id, triggeredAt: p.triggeredAt, failedAt: Date.now(), reason, savepoint: p.savepoint });
     this.log.warn({ event: 'checkpoint.failed', checkpointId, reason }, `checkpoint ${checkpointId} failed: ${reason}`);
     p.done(new RlinkError('RLINK_TASK_FAILED', `checkpoint ${checkpointId} failed: ${reason}`));
-    void rm(p.target, { recursive: true, force: true }).catch(() => {});
+    void this.storage(p.target).remove(p.target, true).catch(() => {});
   }
 
   private abortPending(reason: string): void {
     if (this.pending) this.fail(this.pending.id, reason);
   }
 
-  /** Keeps the newest `retain` checkpoints on disk. */
+  /** Keeps the newest `retain` checkpoints in their storage. */
   private async prune(): Promise<void> {
     const keep = this.o.retain ?? 3;
     const regular = this.completed.filter((c) => !c.savepoint);
     for (const old of regular.slice(0, Math.max(0, regular.length - keep))) {
       this.completed.splice(this.completed.indexOf(old), 1);
-      await rm(old.dir, { recursive: true, force: true }).catch((e: unknown) => this.log.warn({ event: 'checkpoint.prune-failed', dir: old.dir, err: errorMessage(e) }, `cannot remove ${old.dir}`));
+      await this.storage(old.dir).remove(old.dir, true).catch((e: unknown) => this.log.warn({ event: 'checkpoint.prune-failed', dir: old.dir, err: errorMessage(e) }, `cannot remove ${old.dir}`));
     }
   }
 
@@ -218,8 +232,8 @@ export class CheckpointCoordinator {
     for (let i = this.completed.length - 1; i >= 0; i--) {
       const c = this.completed[i]!;
       try {
-        const meta = await readCheckpointMetadata(c.metadataPath);
-        for (const op of Object.values(meta.operators)) for (const f of op.files) if (f) parseSnapshot(await readFile(f, 'utf8'));
+        const meta = await readCheckpointMetadata(c.metadataPath, this.storage(c.metadataPath));
+        for (const op of Object.values(meta.operators)) for (const f of op.files) if (f) parseSnapshot(await readSnapshotText(f, this.storage(f)));
         return c;
       } catch (e) {
         this.log.error({ event: 'checkpoint.corrupt', checkpointId: c.id, err: errorMessage(e) }, `checkpoint ${c.id} is unusable (${errorMessage(e)}): falling back to the previous one`);

@@ -16,8 +16,9 @@ import { restartDelay } from './restart-strategy';
 import { CheckpointCoordinator, type CompletedCheckpoint } from './checkpoint-coordinator';
 import { readCheckpointMetadata, METADATA_FILE } from '../core/protocol/checkpoint-metadata';
 import { RlinkError } from '../core/errors';
+import { LocalCheckpointStorage, checkpointStorageFor, type CheckpointStorage } from '../core/fs/checkpoint-storage';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { statSync } from 'node:fs';
 
 /** What the job master needs from the cluster around it. */
@@ -109,7 +110,13 @@ export class JobMaster {
       trigger: (c) => this.broadcast({ type: 'trigger-checkpoint', jobId, attempt: this.attempt, ...c }),
       notifyComplete: (id) => this.broadcast({ type: 'checkpoint-complete', jobId, attempt: this.attempt, checkpointId: id }),
       canTrigger: () => this.status.status === 'RUNNING' && this.states.size > 0 && [...this.states.values()].every((s) => s === 'RUNNING'),
+      storageFor: (path) => this.checkpointStorage(path),
     });
+  }
+
+  /** The storage of a checkpoint or savepoint path: local, or hdfs:// (WebHDFS address from checkpoint.webhdfs or RLINK_WEBHDFS). */
+  private checkpointStorage(path: string): CheckpointStorage {
+    return checkpointStorageFor(path, process.env, this.props.toJSON());
   }
 
   get name(): string { return this.app.name; }
@@ -122,14 +129,15 @@ export class JobMaster {
   /** Before the first deployment: checkpoint.dir must be writable; a savepoint to start from must fit. */
   private async prepare(): Promise<void> {
     const dir = this.config.checkpointDir;
-    if (dir && /^[a-z][a-z0-9+.-]*:\/\//i.test(dir)) {
-      throw new RlinkError('RLINK_CONFIG', `checkpoint.dir ${dir}: only local or shared directories are supported yet (hdfs:// arrives with the deploy toolkit)`, { context: { key: 'checkpoint.dir' } });
-    }
+    if (dir) this.checkpointStorage(dir); // a scheme other than hdfs://, or hdfs:// without a WebHDFS address: a clear error now
     if (this.config.checkpointIntervalMs !== undefined) await this.checkpoints.checkWritable();
     const from = this.props.has('execution.savepoint.path') ? this.props.get('execution.savepoint.path') : undefined;
     if (from === undefined) return;
-    const metadataPath = isDirectory(from) ? join(from, METADATA_FILE) : from;
-    const meta = await readCheckpointMetadata(metadataPath);
+    const storage = this.checkpointStorage(from);
+    const local = storage instanceof LocalCheckpointStorage;
+    // A savepoint is named by its directory or its _metadata file (in HDFS: by name, without a look).
+    const metadataPath = (local ? isDirectory(from) : basename(from) !== METADATA_FILE) ? storage.join(from, METADATA_FILE) : from;
+    const meta = await readCheckpointMetadata(metadataPath, storage);
     const ours = new Set(this.graph.nodes.keys());
     const shared = Object.keys(meta.operators).filter((id) => ours.has(id));
     if (shared.length === 0) {

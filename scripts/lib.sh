@@ -39,8 +39,10 @@ running_pid() { # daemon
   echo "$pid"
 }
 
-# Node ≥ 20 or a clear error (exit 3).
+# Node ≥ 20 or a clear error (exit 3). `rlink deploy` has checked already and says so with
+# RLINK_NODE_CHECKED=1 (saves a node start per daemon on every host).
 check_node() {
+  [ "${RLINK_NODE_CHECKED:-}" = 1 ] && return 0
   version=$("$RLINK_NODE" --version 2>/dev/null) || { echo "rlink: node not found on $(hostname) (looked for '$RLINK_NODE'; install Node.js ≥ 20 or set RLINK_NODE)" >&2; exit 3; }
   major=$(echo "$version" | sed -n 's/^v\([0-9][0-9]*\)\..*/\1/p')
   if [ -z "$major" ] || [ "$major" -lt 20 ]; then

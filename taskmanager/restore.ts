@@ -1,21 +1,21 @@
-import { readFile } from 'node:fs/promises';
 import type { RestoredState, OperatorSnapshot } from '../core/runtime/operator';
 import type { SubtaskSnapshot } from '../core/runtime/task';
 import { RlinkError, errorMessage } from '../core/errors';
 import type { CheckpointMetadata } from '../core/protocol/checkpoint-metadata';
-import { parseSnapshot, readCheckpointMetadata } from '../core/protocol/checkpoint-metadata';
+import { parseSnapshot, readCheckpointMetadata, readSnapshotText } from '../core/protocol/checkpoint-metadata';
+import { checkpointStorageFor, type CheckpointStorage } from '../core/fs/checkpoint-storage';
 
 /**
  * Reads a completed checkpoint (or savepoint) and returns every operator's state by operator id,
  * from every old subtask: the operators take what belongs to them (key groups, split positions).
  */
-export async function loadRestoredState(metadataPath: string, checkpointId: number): Promise<Map<string, RestoredState>> {
-  const meta: CheckpointMetadata = await readCheckpointMetadata(metadataPath);
+export async function loadRestoredState(metadataPath: string, checkpointId: number, storageFor: (path: string) => CheckpointStorage = (p) => checkpointStorageFor(p)): Promise<Map<string, RestoredState>> {
+  const meta: CheckpointMetadata = await readCheckpointMetadata(metadataPath, storageFor(metadataPath));
   const files = new Map<string, Promise<SubtaskSnapshot>>();
   const read = (path: string) => {
     let p = files.get(path);
     if (!p) {
-      p = readFile(path, 'utf8').then((t) => parseSnapshot(t) as SubtaskSnapshot).catch((e: unknown) => {
+      p = Promise.resolve().then(() => readSnapshotText(path, storageFor(path))).then((t) => parseSnapshot(t) as SubtaskSnapshot).catch((e: unknown) => {
         throw new RlinkError('RLINK_CONFIG', `checkpoint ${checkpointId}: cannot read ${path}: ${errorMessage(e)}`, { context: { file: path } });
       });
       files.set(path, p);

@@ -8,6 +8,7 @@ import { InputChannel, LocalChannel, type OutputChannel } from '../core/runtime/
 import { PortOutputChannel, bindPortInput } from '../core/runtime/network/port-channel';
 import { FINAL_CHECKPOINT_ID, StreamTask } from '../core/runtime/task';
 import { loadRestoredState } from './restore';
+import { checkpointStorageFor } from '../core/fs/checkpoint-storage';
 import type { AppRef, SubtaskMetrics } from '../core/protocol/messages';
 import type { Logger } from '../core/logging';
 import { RlinkError, errorMessage } from '../core/errors';
@@ -93,9 +94,11 @@ export class SlotRunner {
       return;
     }
     const job = buildJobGraph(graph);
+    // Checkpoint files through the storage of their path (hdfs:// takes checkpoint.webhdfs from the job's properties).
+    const checkpointStorage = (path: string) => checkpointStorageFor(path, process.env, msg.props);
     let restore;
     try {
-      restore = msg.restore ? await loadRestoredState(msg.restore.metadataPath, msg.restore.checkpointId) : undefined;
+      restore = msg.restore ? await loadRestoredState(msg.restore.metadataPath, msg.restore.checkpointId, checkpointStorage) : undefined;
     } catch (e) {
       for (const s of msg.subtasks) fail(s, e);
       return;
@@ -145,6 +148,7 @@ export class SlotRunner {
         graph, job, inputs: inputsByTask.get(subtaskId(s.vertex, s.index))!, outputs,
         logger: this.logger.child({ job: jobId, attempt }), now: Date.now,
         ...(restore ? { restore } : {}),
+        checkpointStorage,
         acknowledgeCheckpoint: (checkpointId, h) => this.report({ type: 'checkpoint-ack', jobId, attempt, checkpointId, subtask: s, path: h.path, bytes: h.bytes }),
         declineCheckpoint: (checkpointId, reason) => this.report({ type: 'checkpoint-declined', jobId, attempt, checkpointId, subtask: s, reason }),
         awaitFinalCheckpoint: () => {

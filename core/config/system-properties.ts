@@ -8,7 +8,9 @@ import { RlinkError } from '../errors';
  */
 export const SYSTEM_PROPERTIES = {
   'checkpoint.interval': { type: 'duration', default: undefined, description: 'Time between checkpoints; checkpointing is off when unset.' },
-  'checkpoint.dir': { type: 'string', default: undefined, description: 'Where completed checkpoints are written: a local directory, or one every host shares (default: <tmp>/rlink-checkpoints; hdfs:// arrives with the deploy toolkit).' },
+  'checkpoint.dir': { type: 'string', default: undefined, description: 'Where completed checkpoints are written: a local directory, one every host shares, or hdfs://namenode:8020/path through WebHDFS (see checkpoint.webhdfs) (default: <tmp>/rlink-checkpoints).' },
+  'checkpoint.webhdfs': { type: 'string', default: undefined, description: 'The namenode\'s WebHDFS address (http://namenode:9870) for an hdfs:// checkpoint.dir, savepoint directory or savepoint path; default: the RLINK_WEBHDFS environment variable.' },
+  'checkpoint.hdfs-user': { type: 'string', default: undefined, description: 'The HDFS user (WebHDFS user.name) checkpoints are written as; default: the HADOOP_USER_NAME environment variable, else the namenode\'s default.' },
   'restart.strategy': { type: 'enum', values: ['fixed-delay', 'exponential-delay', 'none'], default: 'none', description: 'What the job does when a task fails.' },
   'restart.attempts': { type: 'number', default: 3, description: 'How many restarts before the job fails.' },
   'restart.delay': { type: 'duration', default: 1000, description: 'Delay before a restart (the first one, for exponential-delay).' },

@@ -1,6 +1,5 @@
-import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { RlinkError, errorMessage } from '../errors';
+import { checkpointStorageFor, type CheckpointStorage } from '../fs/checkpoint-storage';
 
 /**
  * A completed checkpoint's `_metadata` file: which snapshot file holds each operator's state for each
@@ -23,19 +22,21 @@ export interface CheckpointMetadata {
   operators: Record<string, { vertex: string; parallelism: number; files: string[] }>;
 }
 
-export async function writeCheckpointMetadata(path: string, meta: CheckpointMetadata): Promise<number> {
-  await mkdir(dirname(path), { recursive: true });
+/** Writes `_metadata` (atomically: a reader never sees half a metadata file) to the storage of `path`. */
+export async function writeCheckpointMetadata(path: string, meta: CheckpointMetadata, storage: CheckpointStorage = checkpointStorageFor(path)): Promise<number> {
   const text = JSON.stringify(meta, null, 1);
-  const tmp = `${path}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path); // a reader never sees half a metadata file
+  await storage.writeFile(path, text);
   return Buffer.byteLength(text);
 }
 
 /** Reads and checks a metadata file; a missing, truncated or foreign file is a clear RLINK_CONFIG error. */
-export async function readCheckpointMetadata(path: string): Promise<CheckpointMetadata> {
+export async function readCheckpointMetadata(path: string, storage?: CheckpointStorage): Promise<CheckpointMetadata> {
   let text: string;
-  try { text = await readFile(path, 'utf8'); } catch (e) {
+  try {
+    const bytes = await (storage ?? checkpointStorageFor(path)).readFile(path);
+    if (bytes === null) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+    text = bytes.toString('utf8');
+  } catch (e) {
     throw new RlinkError('RLINK_CONFIG', `checkpoint metadata ${path} cannot be read: ${errorMessage(e)}`, { context: { file: path } });
   }
   let meta: CheckpointMetadata;
@@ -46,6 +47,13 @@ export async function readCheckpointMetadata(path: string): Promise<CheckpointMe
     throw new RlinkError('RLINK_CONFIG', `checkpoint metadata ${path} is not an rlink checkpoint of version ${METADATA_VERSION}`, { context: { file: path } });
   }
   return meta;
+}
+
+/** A subtask snapshot file's text, from the storage of `path`; a missing file is an error naming it. */
+export async function readSnapshotText(path: string, storage: CheckpointStorage = checkpointStorageFor(path)): Promise<string> {
+  const bytes = await storage.readFile(path);
+  if (bytes === null) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+  return bytes.toString('utf8');
 }
 
 /**

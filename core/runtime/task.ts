@@ -10,9 +10,8 @@ import { Mailbox } from './mailbox';
 import { TaskMetrics } from './metrics';
 import { SourceOperator } from './operators/source';
 import { MAX_WATERMARK, type BarrierElement, type StreamElement } from './elements';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { stringifySnapshot } from '../protocol/checkpoint-metadata';
-import { join } from 'node:path';
+import { checkpointStorageFor, type CheckpointStorage } from '../fs/checkpoint-storage';
 import type { Logger } from '../logging';
 import { RlinkError, errorMessage } from '../errors';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -49,6 +48,8 @@ export interface TaskEnvironment {
   declineCheckpoint?(checkpointId: number, reason: string): void;
   /** State to start from, by operator id (a restore from a checkpoint or savepoint). */
   restore?: ReadonlyMap<string, RestoredState>;
+  /** The storage of a checkpoint's directory (local or hdfs://); default: chosen by the path and the environment. */
+  checkpointStorage?(target: string): CheckpointStorage;
 }
 
 /** What one subtask wrote for a checkpoint. */
@@ -272,9 +273,14 @@ export class StreamTask {
     const vertex = this.env.job.vertices.find((v) => v.id === this.desc.vertexId)!;
     const snapshot: SubtaskSnapshot = { vertex: vertex.id, index: this.desc.subtaskIndex, parallelism: vertex.parallelism, checkpointId: barrier.checkpointId, operators };
     const text = stringifySnapshot(snapshot);
-    const path = join(barrier.target, `${vertex.id}-${this.desc.subtaskIndex}.json`);
-    void mkdir(barrier.target, { recursive: true })
-      .then(() => writeFile(path, text))
+    const name = `${vertex.id}-${this.desc.subtaskIndex}.json`;
+    let storage: CheckpointStorage;
+    try { storage = this.env.checkpointStorage ? this.env.checkpointStorage(barrier.target) : checkpointStorageFor(barrier.target); } catch (e) {
+      this.env.declineCheckpoint?.(barrier.checkpointId, `cannot write ${barrier.target}: ${errorMessage(e)}`);
+      return;
+    }
+    const path = storage.join(barrier.target, name);
+    void storage.writeFile(path, text)
       .then(() => this.env.acknowledgeCheckpoint?.(barrier.checkpointId, { path, bytes: Buffer.byteLength(text) }),
         (e: unknown) => this.env.declineCheckpoint?.(barrier.checkpointId, `cannot write ${path}: ${errorMessage(e)}`));
   }

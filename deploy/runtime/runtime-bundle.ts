@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, mkdirSync, renameSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { tarGz } from './tarball';
 import { packageRoot } from '../../taskmanager/worker-script';
 
 export interface RuntimeBundle {
@@ -16,6 +17,8 @@ export interface RuntimeBundle {
   version: string;
   /** The scripts that go with it (scripts/*.sh). */
   scripts: string[];
+  /** lib/rlink.mjs, lib/VERSION and scripts/*.sh as one .tar.gz, laid out as on a host's work dir. */
+  archive(): Buffer;
 }
 
 const SOURCE_DIRS = ['core', 'connectors', 'jobmanager', 'taskmanager', 'cli', 'deploy'];
@@ -41,8 +44,18 @@ export async function ensureRuntimeBundle(): Promise<RuntimeBundle> {
   const scriptsDir = join(root, 'scripts');
   const scripts = readdirSync(scriptsDir).filter((f) => f.endsWith('.sh')).sort().map((f) => join(scriptsDir, f));
   const hash = createHash('sha256').update(readFileSync(out));
-  for (const s of scripts) hash.update(s).update(readFileSync(s));
-  return { path: out, version: hash.digest('hex'), scripts };
+  for (const s of scripts) hash.update(basename(s)).update(readFileSync(s));
+  const version = hash.digest('hex');
+  let archive: Buffer | undefined;
+  return {
+    path: out, version, scripts,
+    archive: () => (archive ??= tarGz([
+      { name: 'lib/rlink.mjs', data: readFileSync(out), mode: 0o644 },
+      ...scripts.map((s) => ({ name: `scripts/${basename(s)}`, data: readFileSync(s), mode: 0o755 })),
+      // VERSION last: an interrupted extraction is redone next time.
+      { name: 'lib/VERSION', data: Buffer.from(`${version}\n`), mode: 0o644 },
+    ])),
+  };
 }
 
 async function buildRuntimeBundle(root: string, out: string): Promise<void> {

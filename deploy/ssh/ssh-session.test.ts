@@ -1,5 +1,6 @@
 // SshSession against a real OpenSSH server on loopback (test/infra/sshd.ts): commands, files,
 // host-key checking and every connection failure's message.
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile, copyFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ async function failure(p: Promise<unknown>): Promise<RlinkError> {
   throw new Error('expected a failure');
 }
 
-describe.skipIf(!avail.ok)(`SshSession ${avail.reason ?? ''}`, () => {
+describe.skipIf(!avail.ok && !process.env.RLINK_REQUIRE_SSHD)(`SshSession ${avail.reason ?? ''}`, () => {
   let fx: SshFixture;
   let scratch: string;
   let target: SshTarget;
@@ -120,6 +121,10 @@ describe.skipIf(!avail.ok)(`SshSession ${avail.reason ?? ''}`, () => {
     expect(text).toBe(fx.hosts[0]!.hostKeyLine + '\n');
     expect((await stat(kh)).mode & 0o777).toBe(0o600);
     expect((await stat(join(scratch, 'kh-new'))).mode & 0o777).toBe(0o700);
+    const kh2 = join(scratch, 'kh-concurrent');
+    const many = await Promise.all([1, 2, 3, 4].map(() => SshSession.connect({ ...target, knownHostsFile: kh2, acceptNewHostKeys: true })));
+    await Promise.all(many.map((m) => m.close()));
+    expect(await readFile(kh2, 'utf8')).toBe(fx.hosts[0]!.hostKeyLine + '\n'); // one line, not four
     const s2 = await SshSession.connect({ ...target, knownHostsFile: kh }); // now known
     expect((await s2.exec('echo ok')).stdout).toBe('ok\n');
     await s2.close();
@@ -152,7 +157,6 @@ describe.skipIf(!avail.ok)(`SshSession ${avail.reason ?? ''}`, () => {
   it('accepts a hashed known_hosts entry', async () => {
     const kh = join(scratch, 'kh-hashed');
     await copyFile(fx.knownHostsFile, kh);
-    const { execFileSync } = await import('node:child_process');
     execFileSync('ssh-keygen', ['-H', '-f', kh], { stdio: 'ignore', timeout: 10_000 });
     expect(await readFile(kh, 'utf8')).toMatch(/^\|1\|/);
     expect(KnownHosts.parse(await readFile(kh, 'utf8')).lookup('127.0.0.1', target.port)).toHaveLength(1);
@@ -173,6 +177,9 @@ describe.skipIf(!avail.ok)(`SshSession ${avail.reason ?? ''}`, () => {
     const bad = join(scratch, 'bad_key');
     await writeFile(bad, 'not a key\n');
     expect((await failure(SshSession.connect({ ...target, identityFile: bad }))).message).toContain(`cannot use identity file ${bad}`);
+    const locked = join(scratch, 'locked_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret', '-f', locked], { stdio: 'ignore', timeout: 10_000 });
+    expect((await failure(SshSession.connect({ ...target, identityFile: locked }))).message).toMatch(new RegExp(`cannot use identity file ${locked}: .*passphrase`));
   });
 
   it('a closed port: "connection refused" naming user@host:port', async () => {
@@ -203,5 +210,14 @@ describe.skipIf(!avail.ok)(`SshSession ${avail.reason ?? ''}`, () => {
   it('an unknown host name: "cannot resolve host name"', async () => {
     const err = await failure(SshSession.connect({ ...target, host: 'no-such-host.invalid', connectTimeoutMs: 5_000 }));
     expect(err.message).toMatch(/^.*@no-such-host\.invalid:\d+: cannot resolve host name no-such-host\.invalid/);
+  });
+
+  it('a command whose connection drops fails with RLINK_SSH, and the session says it is closed', async () => {
+    const s = await SshSession.connect(target);
+    // the shell's parent is the connection's sshd: killing it drops the connection mid-command
+    const err = await failure(s.exec('kill -KILL $PPID; sleep 20', { timeoutMs: 10_000 }));
+    expect(err.message).toMatch(/connection was lost while running: kill -KILL \$PPID; sleep 20/);
+    expect((await failure(s.exec('true'))).message).toMatch(/connection is closed/);
+    await s.close();
   });
 });

@@ -52,6 +52,17 @@ function preferredHostKeyAlgos(knownTypes: string[]): string[] {
   return [...first, ...HOST_KEY_ALGOS.filter((a) => !first.includes(a))];
 }
 
+const fileQueues = new Map<string, Promise<unknown>>();
+
+/** Runs fn after every earlier fn queued for the same key (within this process). */
+function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const run = (fileQueues.get(key) ?? Promise.resolve()).then(fn, fn);
+  const tail = run.catch(() => undefined);
+  fileQueues.set(key, tail);
+  void tail.then(() => { if (fileQueues.get(key) === tail) fileQueues.delete(key); });
+  return run;
+}
+
 /** An SFTP status code for "no such file" (SSH_FX_NO_SUCH_FILE). */
 const SFTP_NO_SUCH_FILE = 2;
 
@@ -136,10 +147,18 @@ export class SshSession {
         verify(false);
         return;
       }
-      appendKnownHost(knownHostsFile, target.host, target.port, algo, key.toString('base64')).then(() => {
+      // Serialized per file and re-checked, so concurrent sessions to one new host add one line.
+      serialized(knownHostsFile, async () => {
+        const fresh = (await KnownHosts.load(knownHostsFile)).check(target.host, target.port, key);
+        if (fresh.status === 'known') return true;
+        if (fresh.status !== 'unknown') {
+          hostKeyError = fail(`host key ${fp} (${algo}) conflicts with ${knownHostsFile}:${fresh.entry!.line}, written meanwhile; refusing to connect`);
+          return false;
+        }
+        await appendKnownHost(knownHostsFile, target.host, target.port, algo, key.toString('base64'));
         log.warn({ fingerprint: fp, algo, knownHosts: knownHostsFile }, `added the host key of ${target.host}:${target.port} to ${knownHostsFile}`);
-        verify(true);
-      }, (err: unknown) => {
+        return true;
+      }).then(verify, (err: unknown) => {
         hostKeyError = fail(`cannot add the host key to ${knownHostsFile} (${errorMessage(err)})`, { cause: err });
         verify(false);
       });

@@ -49,6 +49,8 @@ export interface DeployResult {
   hostsUploaded: number;
   daemons: DaemonRow[];
   wallMs: number;
+  /** Milliseconds per phase: connect, prepare (Node, runtime, token), jobmanagers, taskmanagers, registration. */
+  phases: Record<string, number>;
 }
 
 export async function deployStandalone(config: StandaloneConfig, tmHosts: TaskManagerHost[], opts: StandaloneOptions): Promise<DeployResult> {
@@ -57,7 +59,11 @@ export async function deployStandalone(config: StandaloneConfig, tmHosts: TaskMa
   const topology = planTopology(config, tmHosts);
   const bundle = await ensureRuntimeBundle();
   const token = ensureTokenFile(config.auth.tokenFile);
+  const phases: Record<string, number> = {};
+  let mark = Date.now();
+  const phase = (name: string) => { const now = Date.now(); phases[name] = now - mark; mark = now; };
   const conn = await connectHosts(config, topology.machines, opts);
+  phase('connect');
   const host = (d: Daemon) => conn.hosts.get(d.machine.key)!;
   const started: { daemon: Daemon; status: DaemonStatus }[] = [];
   const statuses = new Map<Daemon, DaemonStatus>();
@@ -68,13 +74,16 @@ export async function deployStandalone(config: StandaloneConfig, tmHosts: TaskMa
     const prepared = await settleWithLimit(topology.machines, config.deploy.concurrency, async (m) => {
       const h = conn.hosts.get(m.key)!;
       progress(m.host, 'checking Node.js');
-      const node = await h.checkNode();
-      const installed = await h.installRuntime(bundle, () => progress(m.host, `Node.js ${node}; uploading the runtime`));
+      const probe = await h.probe();
+      const node = probe.node;
+      if (probe.installed !== bundle.version) progress(m.host, `Node.js ${node}; uploading the runtime`);
+      const installed = await h.installRuntime(bundle, probe.installed);
       if (installed === 'uploaded') hostsUploaded++;
       tokenFiles.set(m.key, await h.installToken(token.token));
       progress(m.host, `Node.js ${node}; runtime ${installed}; token installed`);
     });
     failOn(prepared, topology.machines.map((m) => m.host), progress);
+    phase('prepare');
 
     // 2. Job managers, then 3. task managers.
     const defaults = clusterDefaults(config);
@@ -87,6 +96,7 @@ export async function deployStandalone(config: StandaloneConfig, tmHosts: TaskMa
         ...defaults.flatMap((p) => ['--property', p]),
       ]);
     });
+    phase('jobmanagers');
     await startAll(topology.taskManagers, async (d) => {
       progress(d.machine.host, `starting ${d.name}`);
       return host(d).script('start_task_manager.sh', [
@@ -96,9 +106,11 @@ export async function deployStandalone(config: StandaloneConfig, tmHosts: TaskMa
       ]);
     });
 
+    phase('taskmanagers');
     // 4. Every task manager registered with the (first) job manager.
     const leader = topology.jobManagers[0]!.jobManagerUrl;
     const registered = await waitForRegistration(leader, token.token, topology.taskManagers, opts.registrationTimeoutMs ?? 60_000, config.workDir);
+    phase('registration');
     for (const d of topology.taskManagers) progress(d.machine.host, `${d.name} registered (${registered.get(d.taskManagerId!) ?? '?'} slots)`);
     return {
       jobManagerUrl: leader, tokenFile: token.file, tokenCreated: token.created, runtimeVersion: bundle.version, hostsUploaded,
@@ -107,6 +119,7 @@ export async function deployStandalone(config: StandaloneConfig, tmHosts: TaskMa
         ...topology.taskManagers.map((d) => row(d, statuses.get(d), registered.get(d.taskManagerId!) ?? null, 'registered')),
       ],
       wallMs: Date.now() - t0,
+      phases,
     };
   } catch (e) {
     await rollBack();

@@ -2,7 +2,6 @@
  * One machine of a standalone cluster, driven over SSH: checks its Node, installs the runtime and the
  * token under the work dir, and runs the scripts/ there. Every error names the host.
  */
-import { basename } from 'node:path';
 import type { Logger } from '../../core/logging';
 import { RlinkError } from '../../core/errors';
 import type { SshSession } from '../ssh';
@@ -25,6 +24,8 @@ export function shq(s: string): string {
 }
 
 export class RemoteHost {
+  private nodeChecked = false;
+
   constructor(
     readonly machine: Machine,
     private readonly session: SshSession,
@@ -35,37 +36,42 @@ export class RemoteHost {
 
   get name(): string { return this.machine.host; }
 
-  /** The Node.js version on the host (`v20.11.1`); a clear error when missing or older than 20. */
-  async checkNode(): Promise<string> {
-    const r = await this.session.exec(`command -v ${shq(this.node)} >/dev/null 2>&1 && ${shq(this.node)} --version`, { timeoutMs: 20_000 });
-    const version = r.stdout.trim();
-    if (r.code !== 0 || !version) {
-      throw this.error(`Node.js not found (looked for '${this.node}'): install Node.js ≥ ${MIN_NODE_MAJOR} or set node_path in standalone.yaml`);
-    }
-    const major = Number(/^v(\d+)\./.exec(version)?.[1]);
-    if (!(major >= MIN_NODE_MAJOR)) throw this.error(`Node.js ${version} is too old (rlink needs ≥ ${MIN_NODE_MAJOR})`);
-    return version;
+  /**
+   * One round trip: the Node.js version on the host (a clear error when missing or older than 20)
+   * and the runtime version installed in the work dir, if any.
+   */
+  async probe(): Promise<{ node: string; installed: string | undefined }> {
+    const r = await this.session.exec(
+      `if command -v ${shq(this.node)} >/dev/null 2>&1; then echo "node=$(${shq(this.node)} --version 2>&1 | head -n 1)"; fi; `
+      + `echo "installed=$(cat ${shq(`${this.workDir}/lib/VERSION`)} 2>/dev/null)"`, { timeoutMs: 20_000 });
+    const field = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(r.stdout)?.[1]?.trim();
+    const node = field('node');
+    if (!node) throw this.error(`Node.js not found (looked for '${this.node}'): install Node.js ≥ ${MIN_NODE_MAJOR} or set node_path in standalone.yaml`);
+    const major = Number(/^v(\d+)\./.exec(node)?.[1]);
+    if (!(major >= MIN_NODE_MAJOR)) throw this.error(`Node.js ${node} is too old (rlink needs ≥ ${MIN_NODE_MAJOR})`);
+    this.nodeChecked = true;
+    return { node, installed: field('installed') || undefined };
   }
 
   /**
-   * Uploads the runtime bundle and the scripts unless the host already has this version. Refuses to
-   * replace another version under running daemons (their slot workers would load the new file).
+   * Installs the runtime bundle and the scripts unless the host already has this version: one
+   * .tar.gz by SFTP, unpacked in the work dir. Refuses to replace another version under running
+   * daemons (their slot workers would load the new file).
    */
-  async installRuntime(bundle: RuntimeBundle, onUpload: () => void): Promise<'uploaded' | 'up to date'> {
+  async installRuntime(bundle: RuntimeBundle, installed: string | undefined): Promise<'uploaded' | 'up to date'> {
+    if (installed === bundle.version) return 'up to date';
     const wd = this.workDir;
-    await this.session.mkdirp(`${wd}/lib`);
-    await this.session.mkdirp(`${wd}/scripts`);
-    const current = (await this.session.readFile(`${wd}/lib/VERSION`))?.toString().trim();
-    if (current === bundle.version) return 'up to date';
-    const running = (await this.status()).filter((s) => s.state === 'running');
-    if (running.length > 0) {
-      throw this.error(`runs rlink daemons of another version (${running.map((s) => `${s.daemon} pid ${s.pid}`).join(', ')}); stop them first with \`rlink stop standalone\``);
+    if (installed) {
+      const running = (await this.status()).filter((s) => s.state === 'running');
+      if (running.length > 0) {
+        throw this.error(`runs rlink daemons of another version (${running.map((s) => `${s.daemon} pid ${s.pid}`).join(', ')}); stop them first with \`rlink stop standalone\``);
+      }
     }
-    onUpload();
-    await this.session.upload(bundle.path, `${wd}/lib/rlink.mjs`, 0o644);
-    for (const s of bundle.scripts) await this.session.upload(s, `${wd}/scripts/${basename(s)}`, 0o755);
-    // The version goes last: an interrupted upload is redone next time.
-    await this.session.writeFile(`${wd}/lib/VERSION`, `${bundle.version}\n`, 0o644);
+    await this.session.mkdirp(wd);
+    const archive = `${wd}/.rlink-runtime-${bundle.version.slice(0, 12)}.tar.gz`;
+    await this.session.writeFile(archive, bundle.archive(), 0o600);
+    const r = await this.session.exec(`cd ${shq(wd)} && tar -xzf ${shq(archive)}; code=$?; rm -f ${shq(archive)}; exit $code`, { timeoutMs: 60_000 });
+    if (r.code !== 0) throw this.error(`could not unpack the runtime in ${wd}: ${r.stderr.trim() || `tar exit code ${r.code}`}`);
     return 'uploaded';
   }
 
@@ -78,7 +84,8 @@ export class RemoteHost {
 
   /** Runs a script of the work dir; its RLINK_STATUS lines, or an error with the script's own reason. */
   async script(name: string, args: string[], timeoutMs = 60_000): Promise<DaemonStatus[]> {
-    const cmd = `RLINK_NODE=${shq(this.node)} sh ${shq(`${this.workDir}/scripts/${name}`)} ${args.map(shq).join(' ')}`;
+    // probe() has checked this host's Node: the scripts need not start one more to check again.
+    const cmd = `RLINK_NODE=${shq(this.node)} RLINK_NODE_CHECKED=${this.nodeChecked ? 1 : 0} sh ${shq(`${this.workDir}/scripts/${name}`)} ${args.map(shq).join(' ')}`;
     this.log.debug({ event: 'remote.exec', host: this.machine.key, cmd }, 'running a script');
     const r = await this.session.exec(cmd, { timeoutMs });
     const lines = parseStatusLines(r.stdout);

@@ -193,6 +193,12 @@ describe('service validation', () => {
     expect(await refusal(one({ resource: { cpus: 16, memory: '256' } }))).toMatch(/400 Component c asks for 16 vcores/);
     expect(await refusal(one({ dependencies: ['nope'] }))).toMatch(/400 Dependency nope of component c/);
     expect(await refusal(one({ restart_policy: 'SOMETIMES' }))).toMatch(/400 Invalid restart_policy/);
+    const cyclic = [
+      { name: 'x', number_of_containers: 1, launch_command: 'true', resource, dependencies: ['y'] },
+      { name: 'y', number_of_containers: 1, launch_command: 'true', resource, dependencies: ['x'] },
+    ];
+    expect(await refusal({ name: 'valid', version: '1', components: cyclic })).toMatch(/400 Invalid dependencies, a cycle may exist among components x, y/);
+    expect(await refusal(one({ configuration: { files: [{ type: 'HADOOP_XML', dest_file: 'core-site.xml' }] } }))).toMatch(/400 Config file type HADOOP_XML .* not supported by the emulator/);
     expect(await client.getService('valid')).toBeNull();
   });
 
@@ -296,6 +302,14 @@ describe('stopping, starting and killing', () => {
     await client.destroyService('cycle');
   });
 
+  it('kills a service at the end of its lifetime', async () => {
+    await client.createService({ name: 'shortlived', version: '1', lifetime: 1, components: [{ name: 'w', number_of_containers: 1, resource, launch_command: 'exec sleep 30' }] });
+    const s = await client.waitForService('shortlived', (x) => x.state === 'STOPPED', { timeoutMs: 10_000, pollMs: 100 });
+    expect((await client.clusterApps()).find((a) => a.id === s.id)).toMatchObject({ state: 'KILLED', finalStatus: 'KILLED' });
+    await until('the container to be stopped', () => yarn.containerProcesses().filter((p) => p.service === 'shortlived' && p.alive).length === 0);
+    await client.destroyService('shortlived');
+  });
+
   it('records a plain application submission and kills it', async () => {
     const { 'application-id': id } = (await (await fetch(`${yarn.url}/ws/v1/cluster/apps/new-application`, { method: 'POST' })).json()) as { 'application-id': string };
     const submit = await fetch(`${yarn.url}/ws/v1/cluster/apps?user.name=rlink`, {
@@ -362,7 +376,8 @@ describe.skipIf(!canUseNetns())('a NodeManager host in a network namespace', () 
     ip('netns', 'exec', ns, 'ip', 'link', 'set', nsVeth, 'up');
     ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
     await new WebHdfsClient({ baseUrl: hdfs.url, user: 'rlink' }).create('/user/rlink/ns/server.cjs',
-      "require('http').createServer((q, s) => s.end(process.env.NM_HOST + ' ' + process.env.CONTAINER_ID)).listen(8099, process.env.NM_HOST);\n");
+      "const server = require('http').createServer((q, s) => s.end(process.env.NM_HOST + ' ' + process.env.CONTAINER_ID));\n" +
+      "server.listen(0, process.env.NM_HOST, () => require('fs').writeFileSync('port', String(server.address().port)));\n");
     own = await startYarnEmulator({ webhdfsUrl: hdfs.url, hosts: [{ address: '127.0.0.1' }, { address: `${subnet}.2`, namespace: ns }] });
   });
 
@@ -387,7 +402,9 @@ describe.skipIf(!canUseNetns())('a NodeManager host in a network namespace', () 
     for (const k of containers) {
       let text = '';
       await until(`the server of ${k.id}`, async () => {
-        text = await fetch(`http://${k.ip}:8099/`).then((r) => r.text(), () => '');
+        let port = '';
+        try { port = readFileSync(join(own.containerDir(k.id)!, 'port'), 'utf8'); } catch { return false; }
+        text = await fetch(`http://${k.ip}:${port}/`).then((r) => r.text(), () => '');
         return text !== '';
       });
       expect(text).toBe(`${k.ip} ${k.id}`);

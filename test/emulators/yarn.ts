@@ -33,6 +33,12 @@
  *   KILLED/KILLED. `POST /ws/v1/cluster/apps` records a submission context and reports it RUNNING
  *   without launching its AM (launching arbitrary AMs is out of scope); `PUT …/state` KILLED ends it.
  * - Placement: round-robin over `hosts`; `bare_host`, `hostname` and `ip` are the host's address.
+ * - Stopping a container (flex down, stop, DELETE, RM kill, close): SIGTERM to its process group
+ *   (containers are spawned detached, so `ip netns exec` and everything the command started are in
+ *   it), SIGKILL after 5 s, then SIGKILL to stragglers and a bounded wait until the group is empty.
+ *   A container that exits by itself also gets its leftover group killed, as a NodeManager does.
+ * - The RM kill (`PUT /ws/v1/cluster/apps/{id}/state`) answers 200 {"state":"KILLED"} once the
+ *   containers are gone (YARN may answer 202 while the kill is in progress).
  * - Container environment: process.env (PATH led by the directory of `nodeBinary`), then the
  *   service's and the component's `configuration.env`, then YARN's: CONTAINER_ID, NM_HOST, NM_PORT,
  *   NM_HTTP_PORT, APPLICATION_ID, LOG_DIRS, LOCAL_DIRS, PWD, WORK_DIR, LOG_DIR and HADOOP_USER_NAME
@@ -46,7 +52,7 @@
  *   so HDFS too) or file://. Other config-file types are refused with 400.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -267,6 +273,7 @@ export async function startYarnEmulator(opts: YarnEmulatorOptions): Promise<Yarn
         // Children that outlived the leader (the exit handler does this too). Only ever right after
         // our own process exited: a long-dead pid may belong to someone else by now.
         signalGroup(pid, 'SIGKILL');
+        await groupGone(pid, 2_000);
       } else {
         // Still localizing (the launcher sees stopRequested and never spawns), or already ended.
         await within(c.exited, STOP_GRACE_MS);
@@ -301,9 +308,10 @@ export async function startYarnEmulator(opts: YarnEmulatorOptions): Promise<Yarn
     const res = await fetch(`${webhdfsUrl}/webhdfs/v1${encoded}?${query}`, { redirect: 'follow', signal: AbortSignal.timeout(30_000) });
     const body = Buffer.from(await res.arrayBuffer());
     if (!res.ok) {
-      let detail = body.toString('utf8').slice(0, 300);
+      const text = body.toString('utf8');
+      let detail = text.slice(0, 300);
       try {
-        const remote = (JSON.parse(detail) as { RemoteException?: { exception?: string; message?: string } }).RemoteException;
+        const remote = (JSON.parse(text) as { RemoteException?: { exception?: string; message?: string } }).RemoteException;
         if (remote?.message) detail = `${remote.exception ?? 'RemoteException'}: ${remote.message}`;
       } catch {
         // not JSON
@@ -574,15 +582,19 @@ export async function startYarnEmulator(opts: YarnEmulatorOptions): Promise<Yarn
     else drop();
   };
 
-  /** Runs a service (again) as a new application. */
-  const runService = (svc: Service, user: string | undefined) => {
-    const id = newAppId();
+  /** A new RM application (type yarn-service) for one run of a service. */
+  const newServiceApp = (name: string, queue: unknown, user: string | undefined): App => {
     const app: App = {
-      id, name: svc.name, user: user ?? svc.user ?? 'dr.who', queue: typeof svc.submitted.queue === 'string' ? svc.submitted.queue : 'default',
-      applicationType: 'yarn-service', state: 'ACCEPTED', finalStatus: 'UNDEFINED', startedTime: Date.now(), finishedTime: 0,
-      diagnostics: '', service: svc,
+      id: newAppId(), name, user: user ?? 'dr.who', queue: typeof queue === 'string' ? queue : 'default',
+      applicationType: 'yarn-service', state: 'ACCEPTED', finalStatus: 'UNDEFINED', startedTime: Date.now(), finishedTime: 0, diagnostics: '',
     };
-    apps.set(id, app);
+    apps.set(app.id, app);
+    return app;
+  };
+
+  /** Runs a service (again) under `app`: resets its components and lets the emulated AM launch them. */
+  const runService = (svc: Service, app: App) => {
+    app.service = svc;
     svc.app = app;
     svc.state = 'ACCEPTED';
     delete svc.diagnostics;
@@ -762,12 +774,12 @@ export async function startYarnEmulator(opts: YarnEmulatorOptions): Promise<Yarn
       const submitted = structuredClone(body) as Record<string, unknown>;
       const svc: Service = {
         name: svcName, submitted, state: 'ACCEPTED', components: [], flexing: false, containerSeq: 1,
-        app: undefined as unknown as App,
+        app: newServiceApp(svcName, submitted.queue, user),
         ...(user !== undefined ? { user } : {}),
       };
-      svc.components = plans.map((plan) => ({ service: svc, plan, desired: (plan.submitted.number_of_containers as number), instances: [], launched: false }));
+      svc.components = plans.map((plan) => ({ service: svc, plan, desired: plan.submitted.number_of_containers as number, instances: [], launched: false }));
       services.set(svcName, svc);
-      runService(svc, user);
+      runService(svc, svc.app);
       return { status: 202, body: { uri: `/app/v1/services/${svcName}`, diagnostics: `Application ID: ${svc.app.id}`, state: 'ACCEPTED' } };
     }
     if (parts[4] === 'components' && parts[5] !== undefined && parts.length === 6) {
@@ -794,7 +806,7 @@ export async function startYarnEmulator(opts: YarnEmulatorOptions): Promise<Yarn
         if (body.state === 'STARTED') {
           if (isActive(svc)) throw new HttpError(400, `Failed to start service ${name}, because it is already running.`);
           await stopAllContainers(svc);
-          runService(svc, user);
+          runService(svc, newServiceApp(svc.name, svc.submitted.queue, user ?? svc.user));
           return { status: 200, body: { diagnostics: `Service ${name} is successfully started.`, uri: `/app/v1/services/${name}` } };
         }
         if (Array.isArray(body.components)) {
@@ -961,6 +973,26 @@ export async function startYarnEmulator(opts: YarnEmulatorOptions): Promise<Yarn
     },
   };
   return emulator;
+}
+
+/** Waits (bounded) until no live process is left in process group `pgid` (zombies do not count). */
+async function groupGone(pgid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (groupHasLiveMembers(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+function groupHasLiveMembers(pgid: number): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return false;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

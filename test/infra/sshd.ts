@@ -101,16 +101,53 @@ export function descendants(root: number): number[] {
   return out;
 }
 
-/** SIGTERM, then SIGKILL after graceMs, for each pid; waits (bounded) until they are gone. */
-export async function killPids(pids: number[], graceMs = 1_000): Promise<void> {
+/**
+ * Stops a process and all its descendants, deepest first, so that each parent is still alive to
+ * reap its children (a PID 1 that never reaps would otherwise collect zombies). Bounded in time.
+ */
+export async function killTree(root: number): Promise<void> {
+  const levels: number[][] = [[root]];
+  for (;;) {
+    const next = levels[levels.length - 1]!.flatMap((p) => directChildren(p));
+    if (next.length === 0 || levels.length > 32) break;
+    levels.push(next);
+  }
+  for (const level of levels.reverse()) await killPids(level, 500, true);
+}
+
+function directChildren(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return descendants(pid).filter((c) => parentOf(c) === pid);
+  }
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * SIGTERM, then SIGKILL after graceMs, for each pid; waits (bounded) until they are gone. With
+ * `reaped`, a zombie still counts as present (its parent has yet to reap it): killTree waits for that
+ * before killing the parent, or the zombie would be left to a PID 1 that may never reap it.
+ */
+export async function killPids(pids: number[], graceMs = 1_000, reaped = false): Promise<void> {
   const signal = (sig: NodeJS.Signals) => { for (const p of pids) { try { process.kill(p, sig); } catch { /* gone */ } } };
+  const running = (p: number) => pidAlive(p) && !isZombie(p);
+  const present = reaped ? pidAlive : running;
   signal('SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && pids.some(pidAlive)) await sleep(25);
-  if (pids.some(pidAlive)) {
+  while (Date.now() < deadline && pids.some(present)) await sleep(20);
+  if (pids.some(running)) {
     signal('SIGKILL');
     const hard = Date.now() + 2_000;
-    while (Date.now() < hard && pids.some((p) => pidAlive(p) && !isZombie(p))) await sleep(25);
+    while (Date.now() < hard && pids.some(running)) await sleep(20);
   }
 }
 
@@ -225,7 +262,7 @@ export async function stopHostProcess(hp: HostProcess | undefined): Promise<void
   if (!hp || hp.proc.exitCode !== null || hp.proc.signalCode !== null) return;
   const pid = hp.proc.pid;
   if (pid === undefined) return;
-  await killPids([...descendants(pid), pid]);
+  await killTree(pid);
   await Promise.race([hp.exited, sleep(2_000)]);
 }
 
@@ -273,7 +310,8 @@ export function unregisterFixture(fixture: SshFixture): void {
 /**
  * Replaces host `hostIndex`'s sshd by one with a freshly generated host key on the same address and
  * port, leaving known_hosts alone (so it now holds the old key: a "changed host key"). Updates
- * `fixture.hosts[hostIndex].hostKeyLine` and returns the new line.
+ * `fixture.hosts[hostIndex].hostKeyLine` and returns the new line. Sessions of the old sshd end;
+ * on a namespaced host this is a reboot: everything running on the host is killed (its PID 1 exits).
  */
 export async function restartWithNewHostKey(fixture: SshFixture, hostIndex: number): Promise<string> {
   const state = registry.get(fixture);
@@ -317,9 +355,8 @@ export async function startLoopbackSshd(opts: { dir?: string } = {}): Promise<Ss
   const killAll = (sync: boolean): Promise<void> | void => {
     const pid = hs.proc?.proc.pid;
     if (pid === undefined) return;
-    const pids = [...descendants(pid), pid];
-    if (sync) { for (const p of pids) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } } return; }
-    return killPids(pids);
+    if (!sync) return killTree(pid);
+    for (const p of [...descendants(pid), pid]) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
   };
   const state: FixtureState = {
     stopped: false,
