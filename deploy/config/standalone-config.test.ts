@@ -50,7 +50,7 @@ describe('the template standalone.yaml', () => {
   it('loads without problems', () => {
     const config = loadStandaloneConfig(TEMPLATE, { home: HOME });
     expect(config.file).toBe(TEMPLATE);
-    expect(config.jobManagers).toEqual([{ url: 'http://10.1.2.0:8770', host: '10.1.2.0', port: 8770, line: 6 }]);
+    expect(config.jobManagers).toEqual([{ url: 'http://10.1.2.0:8770', host: '10.1.2.0', port: 8770, line: 5 }]);
     expect(config.metadataStorage).toEqual({ type: 'Memory' });
     expect(config.taskManagerBindIp).toBe('0.0.0.0');
     expect(config.workDir).toBe('/data/rlink/application');

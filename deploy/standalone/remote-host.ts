@@ -42,7 +42,7 @@ export class RemoteHost {
    */
   async probe(): Promise<{ node: string; installed: string | undefined }> {
     const r = await this.session.exec(
-      `if command -v ${shq(this.node)} >/dev/null 2>&1; then echo "node=$(${shq(this.node)} --version 2>&1 | head -n 1)"; fi; `
+      `if v=$(${shq(this.node)} --version 2>/dev/null); then echo "node=$v" | head -n 1; fi; `
       + `echo "installed=$(cat ${shq(`${this.workDir}/lib/VERSION`)} 2>/dev/null)"`, { timeoutMs: 20_000 });
     const field = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(r.stdout)?.[1]?.trim();
     const node = field('node');

@@ -146,6 +146,22 @@ describe.skipIf(!ssh.ok && !process.env.RLINK_REQUIRE_SSHD)(`standalone deploy o
     } finally { blocker.close(); }
   });
 
+  it('rolls back: a task manager that cannot start stops the job manager this deploy started', async () => {
+    const d = tempDir('rlink-deploy-rollback-');
+    const jmPort = await freePort();
+    const files = writeClusterFiles(d, fixture, {
+      jobManagerUrls: [`http://127.0.0.1:${jmPort}`], taskManagerHosts: [`127.0.0.1:${fixture.hosts[0]!.port}`], workDir: join(d, 'work'),
+      bindIp: '10.254.254.254', // not an address of this host: the task manager's data server cannot listen
+    });
+    const r = await rlink(['deploy', 'standalone', ...files.args], { timeoutMs: 120_000 });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/rlink deploy standalone: 127\.0\.0\.1: start_task_manager\.sh: taskmanager-0 failed to start/);
+    expect(r.stderr).toContain('rolled back: jobmanager stopped');
+    expect(existsSync(join(d, 'work', 'run', 'jobmanager.pid'))).toBe(false);
+    const refused = await fetch(`http://127.0.0.1:${jmPort}/overview`).then(() => 'answered', () => 'refused');
+    expect(refused).toBe('refused');
+  }, 120_000);
+
   it('refuses a changed host key, always, naming the known_hosts line', async () => {
     const d = tempDir('rlink-deploy-changed-');
     const files = writeClusterFiles(d, fixture, {

@@ -23,7 +23,7 @@ async function daemonsLeft(f: NamespacedFixture): Promise<string[]> {
 }
 
 describe.skipIf(!ns.ok)(`standalone deploy to namespaced hosts${ns.ok ? '' : ` (skipped: ${ns.reason})`}`, () => {
-  beforeAll(async () => { fixture = await startNamespacedHosts(4, { privateDirs: [WORK], withoutNode: [3] }); }, 120_000);
+  beforeAll(async () => { fixture = await startNamespacedHosts(5, { privateDirs: [WORK], withoutNode: [3], oldNode: [4] }); }, 120_000);
   afterAll(async () => { await fixture?.stop(); });
 
   it('brings up 1 job manager + 3 task managers on 3 hosts, runs a windowed job exactly, and stops leaving nothing', async () => {
@@ -59,15 +59,16 @@ describe.skipIf(!ns.ok)(`standalone deploy to namespaced hosts${ns.ok ? '' : ` (
     expect(await daemonsLeft(fixture)).toEqual([]);
   }, 400_000);
 
-  it('names a host without Node, exits non-zero, and starts nothing anywhere', async () => {
-    const [a, , , noNode] = fixture.hosts;
+  it('names a host without Node and one with an old Node, exits non-zero, and starts nothing anywhere', async () => {
+    const [a, , , noNode, oldNode] = fixture.hosts;
     const dir = tempDir('rlink-deploy-nonode-');
     const files = writeClusterFiles(dir, fixture, {
-      jobManagerUrls: [`http://${a!.address}:8771`], taskManagerHosts: [a!.address, noNode!.address], workDir: WORK,
+      jobManagerUrls: [`http://${a!.address}:8771`], taskManagerHosts: [a!.address, noNode!.address, oldNode!.address], workDir: WORK,
     });
     const r = await rlink(['deploy', 'standalone', ...files.args], { timeoutMs: 120_000 });
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toContain(`rlink deploy standalone: ${noNode!.address}: Node.js not found (looked for 'node')`);
+    expect(r.stderr).toContain(`and 1 more of 3 hosts: ${oldNode!.address}: Node.js v18.19.0 is too old (rlink needs ≥ 20)`);
     expect(await daemonsLeft(fixture)).toEqual([]);
   }, 150_000);
 });
