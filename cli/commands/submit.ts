@@ -57,8 +57,10 @@ export default class Submit extends BaseCommand {
         applicationId = s.applicationId ?? application;
         jobId = s.jobId;
         if (flags.detached) {
+          const j = await waitUntil(async () => { const x = await client.job(jobId); return x.state === 'CREATED' ? undefined : x; }, 30_000);
+          if (j && (j.state === 'FAILED' || j.state === 'CANCELED')) throw jobError(j, jobId);
           if (!this.jsonEnabled()) this.log(jobId);
-          return { jobId, applicationId, state: 'RUNNING', jobManagerUrl: s.jobManagerUrl };
+          return { jobId, applicationId, state: j?.state ?? 'CREATED', jobManagerUrl: s.jobManagerUrl };
         }
       } else {
         ({ application_id: applicationId } = await client.uploadApplication(bundle.path));

@@ -69,6 +69,29 @@ describe('rlink submit --yarn', () => {
     expect(again.stderr).toContain('no YARN service named tumbling');
   }, 300_000);
 
+  it('--detached returns the job id once the job runs; the service stays until yarn kill', async () => {
+    const dir = tempDir('rlink-yarn-det-');
+    const { records, expected } = tumblingReference(1_000, 3);
+    writeJsonl(join(dir, 'in.jsonl'), records);
+    const r = await rlink(['submit', '--yarn', APP, `input=${join(dir, 'in.jsonl')}`, `output=${join(dir, 'out')}`, '--applicationName', 'detached', '--v_cores', '2', '--detached', ...yarnArgs(), '--json'], { timeoutMs: 120_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { jobId, jobManagerUrl, state } = JSON.parse(r.stdout);
+    expect(jobId).toMatch(/^[0-9a-f]{32}$/);
+    expect(['RUNNING', 'FINISHED']).toContain(state);
+    // The job goes on without the client; the job manager is still there to ask.
+    await expect.poll(async () => (await (await fetch(`${jobManagerUrl}/jobs/${jobId}`)).json() as { state: string }).state, { timeout: 60_000 }).toBe('FINISHED');
+    expect(canonical(readJsonl(join(dir, 'out')))).toEqual(canonical(expected));
+    expect(yarn.containerProcesses().filter((p) => p.service === 'detached' && p.alive)).toHaveLength(2);
+    expect((await rlink(['yarn', 'kill', 'detached', ...yarnArgs()])).exitCode).toBe(0);
+  }, 150_000);
+
+  it('--detached still reports a job that cannot run (one slot for a job that needs two)', async () => {
+    const r = await rlink(['submit', '--yarn', APP, 'input=/x', 'output=/y', '--applicationName', 'too-small', '--detached', ...yarnArgs()], { timeoutMs: 120_000 });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/job deploy-tumbling \([0-9a-f]{32}\) FAILED: .*slot/i);
+    expect((await rlink(['yarn', 'kill', 'too-small', ...yarnArgs()])).exitCode).toBe(0);
+  }, 150_000);
+
   it('surfaces a WebHDFS RemoteException and creates no service', async () => {
     hdfs.faults.failNext('MKDIRS', 'AccessControlException', `Permission denied: user=${user}, access=WRITE, inode="/user":hdfs:supergroup:drwxr-xr-x`);
     const r = await rlink(['submit', '--yarn', APP, 'input=/x', 'output=/y', '--applicationName', 'denied', ...yarnArgs()]);
