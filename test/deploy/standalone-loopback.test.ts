@@ -34,6 +34,7 @@ describe.skipIf(!ssh.ok && !process.env.RLINK_REQUIRE_SSHD)(`standalone deploy o
     const files = writeClusterFiles(dir, fixture, {
       jobManagerUrls: [`http://127.0.0.1:${jmPort}`], taskManagerHosts: [`127.0.0.1:${fixture.hosts[0]!.port}`, `127.0.0.1:${fixture.hosts[0]!.port}`],
       workDir: join(dir, 'work'), bindIp: '127.0.0.1',
+      extra: `checkpoint: { dir: ${join(dir, 'checkpoints')}, interval: 10s }`,
     });
     const up = await rlink(['deploy', 'standalone', ...files.args, '--json'], { timeoutMs: 180_000 });
     expect(up.exitCode, up.stdout + up.stderr).toBe(0);
@@ -59,9 +60,11 @@ describe.skipIf(!ssh.ok && !process.env.RLINK_REQUIRE_SSHD)(`standalone deploy o
     const { records, expected } = tumblingReference(3_000, 11);
     writeJsonl(join(dir, 'in.jsonl'), records);
     const job = await rlink(['submit', join(ROOT, 'test', 'deploy', 'apps', 'tumbling.ts'), `input=${join(dir, 'in.jsonl')}`, `output=${join(dir, 'out')}`,
-      '--jm', result.jobManagerUrl, '--token-file', files.tokenFile]);
+      '--jm', result.jobManagerUrl, '--token-file', files.tokenFile, '--json']);
     expect(job.exitCode, job.stderr).toBe(0);
     expect(canonical(readJsonl(join(dir, 'out')))).toEqual(canonical(expected));
+    // standalone.yaml's checkpoint section became the cluster's default checkpoint.dir for the job.
+    expect(existsSync(join(dir, 'checkpoints', JSON.parse(job.stdout).jobId))).toBe(true);
 
     const status = await rlink(['status', 'standalone', ...files.args]);
     expect(status.exitCode, status.stderr).toBe(0);

@@ -6,12 +6,13 @@
  * whose containers fail to start — each a clear message, a non-zero exit, nothing left behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWebHdfsEmulator, type WebHdfsEmulator } from '../emulators/webhdfs';
 import { startYarnEmulator, type YarnEmulator } from '../emulators/yarn';
 import { rlink, tempDir, writeJsonl, readJsonl, canonical, ROOT } from '../helpers/cli';
 import { tumblingReference } from '../deploy/reference-job';
+import { expected as pacedExpected } from '../cluster/apps/paced-windows';
 
 let hdfs: WebHdfsEmulator;
 let yarn: YarnEmulator;
@@ -91,6 +92,30 @@ describe('rlink submit --yarn', () => {
     expect(r.stderr).toMatch(/job deploy-tumbling \([0-9a-f]{32}\) FAILED: .*slot/i);
     expect((await rlink(['yarn', 'kill', 'too-small', ...yarnArgs()])).exitCode).toBe(0);
   }, 150_000);
+
+  it('a killed task-manager container is restarted by YARN and the job recovers from its last checkpoint in HDFS, exactly', async () => {
+    const dir = tempDir('rlink-yarn-kill-');
+    const paced = join(ROOT, 'test', 'cluster', 'apps', 'paced-windows.ts');
+    const r = await rlink(['submit', '--yarn', paced, `output=${join(dir, 'out')}`, 'count=60000', 'rate=12000', 'checkpoint.interval=300ms',
+      'checkpoint.dir=hdfs://namenode:8020/rlink/checkpoints', 'restart.strategy=fixed-delay', 'restart.attempts=5', 'restart.delay=200ms',
+      '--applicationName', 'failover', '--num_task_managers', '2', '--detached', ...yarnArgs(), '--json'], { timeoutMs: 120_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { jobId, jobManagerUrl } = JSON.parse(r.stdout);
+    const job = async () => (await (await fetch(`${jobManagerUrl}/jobs/${jobId}`)).json()) as { state: string; restarts: number };
+    await expect.poll(async () => ((await (await fetch(`${jobManagerUrl}/jobs/${jobId}/checkpoints`)).json()) as { counts: { completed: number } }).counts.completed, { timeout: 30_000 }).toBeGreaterThan(0);
+    const victim = yarn.containerProcesses().find((p) => p.service === 'failover' && p.component === 'taskmanager' && p.alive)!;
+    process.kill(-victim.pid, 'SIGKILL');
+    // YARN (ON_FAILURE) starts a new container; the job restarts on it from the last checkpoint.
+    await expect.poll(() => yarn.containerProcesses().filter((p) => p.service === 'failover' && p.component === 'taskmanager' && p.alive).length, { timeout: 30_000 }).toBe(2);
+    await expect.poll(async () => (await job()).state, { timeout: 90_000, interval: 250 }).toBe('FINISHED');
+    expect((await job()).restarts).toBeGreaterThanOrEqual(1);
+    // The checkpoints went to HDFS through WebHDFS (the containers get the address from the service).
+    const chk = hdfs.localPath(`/rlink/checkpoints/${jobId}`);
+    expect(readdirSync(chk).filter((d) => d.startsWith('chk-')).some((d) => existsSync(join(chk, d, '_metadata')))).toBe(true);
+    expect(canonical(readJsonl(join(dir, 'out')))).toEqual(canonical(pacedExpected(60_000)));
+    expect(yarn.containerProcesses().filter((p) => p.service === 'failover' && p.component === 'taskmanager').length).toBe(3);
+    expect((await rlink(['yarn', 'kill', 'failover', ...yarnArgs()])).exitCode).toBe(0);
+  }, 200_000);
 
   it('surfaces a WebHDFS RemoteException and creates no service', async () => {
     hdfs.faults.failNext('MKDIRS', 'AccessControlException', `Permission denied: user=${user}, access=WRITE, inode="/user":hdfs:supergroup:drwxr-xr-x`);
