@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { loadStandaloneConfig, loadTaskManagers, type StandaloneConfig, type TaskManagerHost } from '../../deploy/config';
-import type { DaemonRow } from '../../deploy/standalone';
-import { renderTable } from './host-progress';
+import type { DaemonRow, StandaloneOptions } from '../../deploy/standalone';
+import { createLogger } from '../../core/logging';
+import { HostProgress, renderTable } from './host-progress';
 
 /** Flags of `rlink deploy|stop|status standalone`. */
 export const standaloneFlags = {
@@ -10,11 +11,22 @@ export const standaloneFlags = {
   'accept-new-host-keys': Flags.boolean({ description: 'Trust and record the host key of a host not yet in known_hosts (as ssh\'s StrictHostKeyChecking=accept-new). A changed key is always refused.', default: false }),
 };
 
-/** Both files, validated (every problem at once, each with file and line). */
-export function loadCluster(flags: { config: string; 'task-managers': string }): { config: StandaloneConfig; hosts: TaskManagerHost[] } {
+type StandaloneFlags = { config: string; 'task-managers': string; 'accept-new-host-keys': boolean; 'log-level'?: string | undefined };
+
+/**
+ * What every standalone command starts from: both files, validated (every problem at once, each with
+ * file and line), and the options of the deploy layer (logger, host-key policy, progress lines on
+ * stderr unless `progress` is false).
+ */
+export function loadCluster(flags: StandaloneFlags, progress: boolean): { config: StandaloneConfig; hosts: TaskManagerHost[]; options: StandaloneOptions } {
   const config = loadStandaloneConfig(flags.config);
   const hosts = loadTaskManagers(flags['task-managers'], config.ssh.port);
-  return { config, hosts };
+  const options: StandaloneOptions = {
+    logger: createLogger({ level: flags['log-level'] ?? process.env.RLINK_LOG_LEVEL ?? 'warn' }),
+    acceptNewHostKeys: flags['accept-new-host-keys'],
+    onProgress: new HostProgress(process.stderr, progress).update,
+  };
+  return { config, hosts, options };
 }
 
 export function daemonTable(rows: DaemonRow[]): string {

@@ -1,8 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { RlinkError } from '../errors';
+import { expandHome } from '../fs/paths';
 
 /**
  * The cluster token. Every mutating REST call, the task-manager control socket and the data sockets
@@ -12,12 +12,10 @@ import { RlinkError } from '../errors';
  */
 export const DEFAULT_TOKEN_FILE = '~/.rlink/token';
 
-export function expandHome(p: string): string {
-  return p === '~' ? homedir() : p.startsWith('~/') ? resolve(homedir(), p.slice(2)) : resolve(p);
-}
+export { expandHome };
 
 export function readTokenFile(path: string): string {
-  const file = expandHome(path);
+  const file = resolve(expandHome(path));
   if (!existsSync(file)) throw new RlinkError('RLINK_CONFIG', `token file ${file} does not exist`, { context: { file } });
   const token = readFileSync(file, 'utf8').trim();
   if (token.length < 16) throw new RlinkError('RLINK_CONFIG', `token file ${file} holds no token (at least 16 characters)`, { context: { file } });
@@ -38,7 +36,7 @@ export function resolveToken(opts: { tokenFile?: string | undefined; env?: NodeJ
 
 /** Creates a random token in `path` (mode 0600, parent directory 0700) unless one is there; returns it. */
 export function ensureTokenFile(path: string = DEFAULT_TOKEN_FILE): { token: string; file: string; created: boolean } {
-  const file = expandHome(path);
+  const file = resolve(expandHome(path));
   if (existsSync(file) && statSync(file).size > 0) return { token: readTokenFile(file), file, created: false };
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const token = randomBytes(32).toString('base64url');

@@ -7,8 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { homedir, userInfo } from 'node:os';
-import { join, posix, resolve } from 'node:path';
+import { posix, resolve } from 'node:path';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { expandHome } from '../../core/fs/paths';
 import { RlinkError, errorMessage } from '../../core/errors';
 import { toMillis } from '../../core/time/duration';
 
@@ -99,11 +100,7 @@ export function readConfigFile(file: string): string {
 }
 
 /** `~` and `~/x` become the home directory (default: the current user's); every other path is unchanged. */
-export function expandHome(path: string, home: string = homedir()): string {
-  if (path === '~') return home;
-  if (path.startsWith('~/')) return join(home, path.slice(2));
-  return path;
-}
+export { expandHome };
 
 /** The known key closest to `unknown` when it is plausibly a typo (or a suffix, `slots` → `task_manager_slots`). */
 export function closestKey(unknown: string, known: readonly string[]): string | undefined {

@@ -8,8 +8,8 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { appendFile, chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { expandHome } from '../../core/fs/paths';
 
 export type KnownHostMarker = 'revoked' | 'cert-authority';
 
@@ -48,11 +48,7 @@ export function keyBlobType(blob: Buffer): string | undefined {
 }
 
 /** `~` and `~/…` to the home directory. */
-export function expandHome(path: string): string {
-  if (path === '~') return homedir();
-  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
-  return path;
-}
+export { expandHome };
 
 /** Glob match with `*` and `?`, case-insensitive (OpenSSH's match_pattern on lowercased names). */
 function globMatch(name: string, pattern: string): boolean {

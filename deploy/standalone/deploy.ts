@@ -17,7 +17,7 @@ import type { StandaloneConfig, TaskManagerHost } from '../config';
 import { settleWithLimit } from '../concurrency';
 import { ensureRuntimeBundle } from '../runtime/runtime-bundle';
 import { combinedError, connectHosts } from './cluster-hosts';
-import type { DaemonStatus, RemoteHost } from './remote-host';
+import type { DaemonStatus } from './remote-host';
 import { jobManagerBind, planTopology, type Daemon, type DaemonRole } from './topology';
 
 export interface StandaloneOptions {

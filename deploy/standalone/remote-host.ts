@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../../core/logging';
 import { RlinkError } from '../../core/errors';
-import type { SshSession } from '../ssh';
+import { shellQuote, type SshSession } from '../ssh';
 import type { RuntimeBundle } from '../runtime/runtime-bundle';
 import type { Machine } from './topology';
 
@@ -17,11 +17,6 @@ export interface DaemonStatus {
 }
 
 export const MIN_NODE_MAJOR = 20;
-
-/** POSIX shell quoting for one argument. */
-export function shq(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 export class RemoteHost {
   private nodeChecked = false;
@@ -42,8 +37,8 @@ export class RemoteHost {
    */
   async probe(): Promise<{ node: string; installed: string | undefined }> {
     const r = await this.session.exec(
-      `if v=$(${shq(this.node)} --version 2>/dev/null); then echo "node=$v" | head -n 1; fi; `
-      + `echo "installed=$(cat ${shq(`${this.workDir}/lib/VERSION`)} 2>/dev/null)"`, { timeoutMs: 20_000 });
+      `if v=$(${shellQuote(this.node)} --version 2>/dev/null); then echo "node=$v" | head -n 1; fi; `
+      + `echo "installed=$(cat ${shellQuote(`${this.workDir}/lib/VERSION`)} 2>/dev/null)"`, { timeoutMs: 20_000 });
     const field = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(r.stdout)?.[1]?.trim();
     const node = field('node');
     if (!node) throw this.error(`Node.js not found (looked for '${this.node}'): install Node.js ≥ ${MIN_NODE_MAJOR} or set node_path in standalone.yaml`);
@@ -70,7 +65,7 @@ export class RemoteHost {
     await this.session.mkdirp(wd);
     const archive = `${wd}/.rlink-runtime-${bundle.version.slice(0, 12)}.tar.gz`;
     await this.session.writeFile(archive, bundle.archive(), 0o600);
-    const r = await this.session.exec(`cd ${shq(wd)} && tar -xzf ${shq(archive)}; code=$?; rm -f ${shq(archive)}; exit $code`, { timeoutMs: 60_000 });
+    const r = await this.session.exec(`cd ${shellQuote(wd)} && tar -xzf ${shellQuote(archive)}; code=$?; rm -f ${shellQuote(archive)}; exit $code`, { timeoutMs: 60_000 });
     if (r.code !== 0) throw this.error(`could not unpack the runtime in ${wd}: ${r.stderr.trim() || `tar exit code ${r.code}`}`);
     return 'uploaded';
   }
@@ -85,7 +80,7 @@ export class RemoteHost {
   /** Runs a script of the work dir; its RLINK_STATUS lines, or an error with the script's own reason. */
   async script(name: string, args: string[], timeoutMs = 60_000): Promise<DaemonStatus[]> {
     // probe() has checked this host's Node: the scripts need not start one more to check again.
-    const cmd = `RLINK_NODE=${shq(this.node)} RLINK_NODE_CHECKED=${this.nodeChecked ? 1 : 0} sh ${shq(`${this.workDir}/scripts/${name}`)} ${args.map(shq).join(' ')}`;
+    const cmd = `RLINK_NODE=${shellQuote(this.node)} RLINK_NODE_CHECKED=${this.nodeChecked ? 1 : 0} sh ${shellQuote(`${this.workDir}/scripts/${name}`)} ${args.map(shellQuote).join(' ')}`;
     this.log.debug({ event: 'remote.exec', host: this.machine.key, cmd }, 'running a script');
     const r = await this.session.exec(cmd, { timeoutMs });
     const lines = parseStatusLines(r.stdout);
@@ -99,12 +94,12 @@ export class RemoteHost {
 
   /** Whether the scripts were ever installed on this host. */
   async hasScripts(): Promise<boolean> {
-    return (await this.session.exec(`[ -f ${shq(`${this.workDir}/scripts/lib.sh`)} ]`, { timeoutMs: 20_000 })).code === 0;
+    return (await this.session.exec(`[ -f ${shellQuote(`${this.workDir}/scripts/lib.sh`)} ]`, { timeoutMs: 20_000 })).code === 0;
   }
 
   /** The daemons this host knows about (empty when nothing was ever started or no runtime is installed). */
   async status(): Promise<DaemonStatus[]> {
-    const r = await this.session.exec(`[ -f ${shq(`${this.workDir}/scripts/status.sh`)} ] && sh ${shq(`${this.workDir}/scripts/status.sh`)} || true`, { timeoutMs: 20_000 });
+    const r = await this.session.exec(`[ -f ${shellQuote(`${this.workDir}/scripts/status.sh`)} ] && sh ${shellQuote(`${this.workDir}/scripts/status.sh`)} || true`, { timeoutMs: 20_000 });
     return parseStatusLines(r.stdout);
   }
 

@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, chmod
 import { randomBytes } from 'node:crypto';
 import { join, basename } from 'node:path';
 import { createServer } from 'node:net';
+import { freePort, pidAlive as alive } from '../infra/sshd';
 import { ensureRuntimeBundle, type RuntimeBundle } from '../../deploy/runtime/runtime-bundle';
 import { rlink, tempDir, writeJsonl, readJsonl, canonical, ROOT } from '../helpers/cli';
 import { tumblingReference } from './reference-job';
@@ -23,15 +24,6 @@ function sh(script: string, args: string[], env: Record<string, string> = {}) {
 function statusLines(out: string): { daemon: string; state: string; pid: number | null; ready: any }[] {
   return out.split('\n').filter((l) => l.startsWith('RLINK_STATUS ')).map((l) => JSON.parse(l.slice('RLINK_STATUS '.length)));
 }
-/** Alive and not a zombie (orphans may wait a while to be reaped here). */
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch { return false; }
-  try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
-}
-async function freePort(): Promise<number> {
-  return new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); }); });
-}
-
 beforeAll(async () => {
   bundle = await ensureRuntimeBundle();
   work = tempDir('rlink-host-');

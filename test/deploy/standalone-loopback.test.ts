@@ -5,10 +5,10 @@
  * port already taken on a host — each a clear one-line error, a non-zero exit, nothing left running.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { startLoopbackSshd, restartWithNewHostKey, sshdAvailable, freePort, type SshFixture } from '../infra/sshd';
+import { startLoopbackSshd, restartWithNewHostKey, sshdAvailable, freePort, pidAlive as alive, type SshFixture } from '../infra/sshd';
 import { rlink, tempDir, writeJsonl, readJsonl, canonical, ROOT } from '../helpers/cli';
 import { tumblingReference } from './reference-job';
 import { writeClusterFiles } from './cluster-files';
@@ -16,11 +16,6 @@ import { writeClusterFiles } from './cluster-files';
 const ssh = sshdAvailable();
 let fixture: SshFixture;
 let dir: string;
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch { return false; }
-  try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
-}
 
 describe.skipIf(!ssh.ok && !process.env.RLINK_REQUIRE_SSHD)(`standalone deploy over SSH on loopback${ssh.ok ? '' : ` (skipped: ${ssh.reason})`}`, () => {
   beforeAll(async () => {

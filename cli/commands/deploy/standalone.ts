@@ -1,7 +1,5 @@
 import { BaseCommand } from '../../base-command';
-import { createLogger } from '../../../core/logging';
 import { deployStandalone, type DeployResult } from '../../../deploy/standalone';
-import { HostProgress } from '../../lib/host-progress';
 import { daemonTable, loadCluster, standaloneFlags } from '../../lib/standalone-flags';
 
 export default class DeployStandalone extends BaseCommand {
@@ -16,12 +14,8 @@ export default class DeployStandalone extends BaseCommand {
 
   async run(): Promise<DeployResult> {
     const { flags } = await this.parse(DeployStandalone);
-    const { config, hosts } = loadCluster(flags);
-    const progress = new HostProgress(process.stderr, !this.jsonEnabled());
-    const result = await deployStandalone(config, hosts, {
-      logger: createLogger({ level: flags['log-level'] ?? process.env.RLINK_LOG_LEVEL ?? 'warn' }),
-      acceptNewHostKeys: flags['accept-new-host-keys'], onProgress: progress.update,
-    });
+    const { config, hosts, options } = loadCluster(flags, !this.jsonEnabled());
+    const result = await deployStandalone(config, hosts, options);
     if (!this.jsonEnabled()) {
       this.log(daemonTable(result.daemons));
       this.log(`\ncluster up in ${(result.wallMs / 1000).toFixed(1)}s: job manager ${result.jobManagerUrl}, ${result.daemons.filter((d) => d.role === 'taskmanager').length} task managers; token ${result.tokenCreated ? 'created in' : 'from'} ${result.tokenFile}`);

@@ -1,7 +1,5 @@
 import { BaseCommand } from '../../base-command';
-import { createLogger } from '../../../core/logging';
 import { statusStandalone, type StatusResult } from '../../../deploy/standalone';
-import { HostProgress } from '../../lib/host-progress';
 import { daemonTable, loadCluster, standaloneFlags } from '../../lib/standalone-flags';
 
 export default class StatusStandalone extends BaseCommand {
@@ -11,11 +9,8 @@ export default class StatusStandalone extends BaseCommand {
 
   async run(): Promise<StatusResult> {
     const { flags } = await this.parse(StatusStandalone);
-    const { config, hosts } = loadCluster(flags);
-    const result = await statusStandalone(config, hosts, {
-      logger: createLogger({ level: flags['log-level'] ?? process.env.RLINK_LOG_LEVEL ?? 'warn' }),
-      acceptNewHostKeys: flags['accept-new-host-keys'], onProgress: new HostProgress(process.stderr, false).update,
-    });
+    const { config, hosts, options } = loadCluster(flags, false);
+    const result = await statusStandalone(config, hosts, options);
     if (!this.jsonEnabled()) this.log(daemonTable(result.daemons));
     return result;
   }

@@ -1,7 +1,5 @@
 import { BaseCommand } from '../../base-command';
-import { createLogger } from '../../../core/logging';
 import { stopStandalone, type StopResult } from '../../../deploy/standalone';
-import { HostProgress } from '../../lib/host-progress';
 import { daemonTable, loadCluster, standaloneFlags } from '../../lib/standalone-flags';
 
 export default class StopStandalone extends BaseCommand {
@@ -11,12 +9,8 @@ export default class StopStandalone extends BaseCommand {
 
   async run(): Promise<StopResult> {
     const { flags } = await this.parse(StopStandalone);
-    const { config, hosts } = loadCluster(flags);
-    const progress = new HostProgress(process.stderr, !this.jsonEnabled());
-    const result = await stopStandalone(config, hosts, {
-      logger: createLogger({ level: flags['log-level'] ?? process.env.RLINK_LOG_LEVEL ?? 'warn' }),
-      acceptNewHostKeys: flags['accept-new-host-keys'], onProgress: progress.update,
-    });
+    const { config, hosts, options } = loadCluster(flags, !this.jsonEnabled());
+    const result = await stopStandalone(config, hosts, options);
     if (!this.jsonEnabled()) this.log(daemonTable(result.daemons));
     return result;
   }
