@@ -2,8 +2,8 @@ import { access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import type { JobGraph } from '../core/graph/job-graph';
 import { allSubtasks, subtaskId } from '../core/graph/execution-graph';
-import type { SubtaskRef } from '../core/protocol/messages';
-import { METADATA_FILE, METADATA_VERSION, parseSnapshot, readCheckpointMetadata, readSnapshotText, writeCheckpointMetadata, type CheckpointMetadata } from '../core/protocol/checkpoint-metadata';
+import type { SubtaskRef } from '../core/protocol/control-messages';
+import { METADATA_FILE, METADATA_VERSION, readCheckpointMetadata, readSubtaskSnapshot, writeCheckpointMetadata, type CheckpointMetadata } from '../core/protocol/checkpoint-metadata';
 import { LocalCheckpointStorage, checkpointStorageFor, type CheckpointStorage } from '../core/fs/checkpoint-storage';
 import type { Logger } from '../core/logging';
 import { RlinkError, errorMessage } from '../core/errors';
@@ -48,6 +48,12 @@ export interface CheckpointCoordinatorOptions {
   trigger(c: { checkpointId: number; timestamp: number; savepoint: boolean; target: string }): void;
   /** Tells every task manager that checkpoint `id` completed (sinks commit). */
   notifyComplete(checkpointId: number): void;
+  /**
+   * Runs once a checkpoint's `_metadata` is written, before the task managers hear of it: the job
+   * manager's HA store records the checkpoint here, so a commit never gets ahead of what a recovering
+   * job manager restores from. A rejection fails the checkpoint (no sink commits it).
+   */
+  beforeNotify?(c: CompletedCheckpoint): Promise<void>;
   /** Checkpoints are taken only while every subtask runs. */
   canTrigger(): boolean;
   /** The storage of a checkpoint or savepoint path (local or hdfs://); default: chosen by the path and the environment. */
@@ -184,12 +190,19 @@ export class CheckpointCoordinator {
       return;
     }
     if (this.pending !== p) return; // failed meanwhile
-    clearTimeout(p.timeout);
-    this.pending = undefined;
     const c: CompletedCheckpoint = {
       id: p.id, savepoint: p.savepoint, dir: p.target, metadataPath, triggeredAt: p.triggeredAt,
       completedAt: Date.now(), bytes, subtasks: p.acks.size,
     };
+    if (this.o.beforeNotify) {
+      try { await this.o.beforeNotify(c); } catch (e) {
+        this.fail(p.id, `cannot record it in the job manager's metadata storage: ${errorMessage(e)}`);
+        return;
+      }
+      if (this.pending !== p) return;
+    }
+    clearTimeout(p.timeout);
+    this.pending = undefined;
     this.completed.push(c);
     this.completedCount++;
     this.lastCompletedAt = c.completedAt;
@@ -233,13 +246,30 @@ export class CheckpointCoordinator {
       const c = this.completed[i]!;
       try {
         const meta = await readCheckpointMetadata(c.metadataPath, this.storage(c.metadataPath));
-        for (const op of Object.values(meta.operators)) for (const f of op.files) if (f) parseSnapshot(await readSnapshotText(f, this.storage(f)));
+        if (meta.checkpointId !== c.id) throw new Error(`its _metadata is of checkpoint ${meta.checkpointId}`);
+        for (const op of Object.values(meta.operators)) {
+          for (let i = 0; i < op.files.length; i++) {
+            const f = op.files[i];
+            if (f) await readSubtaskSnapshot(f, this.storage(f), { checkpointId: meta.checkpointId, vertex: op.vertex, index: i });
+          }
+        }
         return c;
       } catch (e) {
         this.log.error({ event: 'checkpoint.corrupt', checkpointId: c.id, err: errorMessage(e) }, `checkpoint ${c.id} is unusable (${errorMessage(e)}): falling back to the previous one`);
       }
     }
     return undefined;
+  }
+
+  /**
+   * A recovering job manager's view of the job's checkpoints (from its HA store): the retained
+   * completed checkpoints (the restore candidates, oldest first) and the counts of the job's life.
+   */
+  recover(state: { completed: CompletedCheckpoint[]; completedCount: number; restoredCount: number }): void {
+    this.completed.splice(0, this.completed.length, ...state.completed);
+    this.completedCount = state.completedCount;
+    this.restoredCount = state.restoredCount;
+    for (const c of state.completed) this.nextId = Math.max(this.nextId, c.id + 1);
   }
 
   /** Continues numbering after a restored checkpoint. */

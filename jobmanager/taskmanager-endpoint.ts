@@ -2,15 +2,16 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { JobManager } from './job-manager';
-import type { JobManagerToTaskManager, TaskManagerToJobManager } from '../core/protocol/messages';
-import { PROTOCOL_VERSION } from '../core/protocol/messages';
+import type { JobManagerToTaskManager, TaskManagerToJobManager } from '../core/protocol/control-messages';
+import { PROTOCOL_VERSION, parseTaskManagerMessage, slotCountProblem } from '../core/protocol/control-messages';
+import { CLOSE, CONTROL_SOCKET_PATH, LEADER_HEADER, closeReason } from '../core/protocol/control-socket';
+import { SchemaViolation } from '../core/protocol/schema';
 import { bearerMatches } from '../core/security/token';
 import type { Logger } from '../core/logging';
 import { errorMessage } from '../core/errors';
+import type { Leadership } from './ha/leadership';
 
-export const TASKMANAGER_PATH = '/taskmanager';
-/** Close code for a task manager speaking another protocol version: final, it must not retry. */
-export const CLOSE_UNSUPPORTED_PROTOCOL = 4001;
+export const TASKMANAGER_PATH = CONTROL_SOCKET_PATH;
 
 export interface TaskManagerEndpointOptions {
   jobManager: JobManager;
@@ -20,20 +21,27 @@ export interface TaskManagerEndpointOptions {
   heartbeatTimeoutMs?: number;
   /** Largest control message accepted (default 1 MiB). */
   maxMessageBytes?: number;
+  /** While this job manager is a standby (HA), upgrades are refused with 503 and the leader's URL. */
+  leadership?: Leadership;
 }
 
 /**
  * The job manager's end of the control plane: task managers connect to `/taskmanager` with the
  * cluster token, register their slots and data address, send heartbeats, task states and metrics,
- * and receive deployments. One JSON message per WebSocket frame (core/protocol/messages.ts).
+ * and receive deployments. One JSON message per WebSocket frame, each checked against its schema
+ * (core/protocol/control-messages.ts) before anything acts on it; the wire contract (paths, close
+ * codes) is core/protocol/control-socket.ts.
  *
- *   TM ── upgrade /taskmanager, Authorization: Bearer … ─▶ JM   (401 without the token)
+ *   TM ── upgrade /taskmanager, Authorization: Bearer … ─▶ JM   (401 without the token; 503 on a standby)
  *   TM ── {type:'register', version, slots, dataAddress} ──▶ JM   (first message, else closed 1008)
+ *   JM ── {type:'registered', leaderEpoch} ────────────────▶ TM
  *   TM ── heartbeat / task-state / final-ready / metrics ─▶ JM
  *   TM ◀─ deploy / cancel / checkpoint-complete ─────────── JM
  *
- * A task manager is lost when its socket closes or it is silent longer than the heartbeat timeout;
- * the jobs that ran on it then restart by their strategy.
+ * A frame that does not match its schema closes the socket with 1007 and a reason naming the field;
+ * an error in a handler is logged and the job manager goes on serving. A task manager is lost when
+ * its socket closes or it is silent longer than the heartbeat timeout; the jobs that ran on it then
+ * restart by their strategy.
  */
 export class TaskManagerEndpoint {
   private readonly wss: WebSocketServer;
@@ -59,6 +67,8 @@ export class TaskManagerEndpoint {
       reject(socket, 401, 'Unauthorized');
       return;
     }
+    const lead = this.opts.leadership;
+    if (lead && !lead.isLeader) { reject(socket, 503, 'Service Unavailable', lead.leaderUrl ? { [LEADER_HEADER]: lead.leaderUrl } : {}); return; }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req.socket.remoteAddress ?? '?'));
   }
 
@@ -66,26 +76,45 @@ export class TaskManagerEndpoint {
     let tmId: string | undefined;
     let deliver: ((m: TaskManagerToJobManager) => void) | undefined;
     const send = (m: JobManagerToTaskManager) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m)); };
+    const who = () => tmId ?? remote;
     ws.on('message', (data, isBinary) => {
       let msg: TaskManagerToJobManager;
       try {
-        if (isBinary) throw new Error('binary frame on the control socket');
-        msg = parseMessage(data.toString());
+        if (isBinary) throw new SchemaViolation('frame', 'a text frame', 'a binary frame');
+        let json: unknown;
+        try { json = JSON.parse(data.toString()); } catch (e) { throw new SchemaViolation('frame', 'JSON', `unparsable text (${errorMessage(e)})`); }
+        msg = parseTaskManagerMessage(json);
       } catch (e) {
-        this.log.warn({ event: 'taskmanager.bad-frame', taskManager: tmId, remote, reason: errorMessage(e) }, `malformed control message from ${tmId ?? remote}: ${errorMessage(e)}`);
-        ws.close(1007, 'malformed message');
+        const why = errorMessage(e);
+        this.log.warn({ event: 'taskmanager.bad-frame', taskManager: tmId, remote, reason: why }, `malformed control message from ${who()}: ${why}`);
+        ws.close(CLOSE.malformed, closeReason(`malformed message: ${why}`));
         return;
       }
       if (!tmId) {
-        if (msg.type !== 'register') { ws.close(1008, 'register first'); return; }
-        if (msg.version !== PROTOCOL_VERSION) { ws.close(CLOSE_UNSUPPORTED_PROTOCOL, `protocol ${msg.version} not supported (expected ${PROTOCOL_VERSION})`); return; }
+        if (msg.type !== 'register') { ws.close(CLOSE.policy, 'register first'); return; }
+        if (msg.version !== PROTOCOL_VERSION) { ws.close(CLOSE.unsupportedProtocol, closeReason(`protocol ${msg.version} not supported (expected ${PROTOCOL_VERSION})`)); return; }
+        const problem = slotCountProblem(msg.slots);
+        if (problem) {
+          this.log.warn({ event: 'taskmanager.rejected', taskManager: msg.taskManagerId, remote, slots: msg.slots }, `task manager ${msg.taskManagerId} refused: ${problem}`);
+          ws.close(CLOSE.slotsOutOfBounds, closeReason(`refused: ${problem}`));
+          return;
+        }
         tmId = msg.taskManagerId;
         const previous = this.sockets.get(tmId);
-        if (previous && previous !== ws) previous.close(1008, 'replaced by a new connection');
+        if (previous && previous !== ws) previous.close(CLOSE.policy, 'replaced by a new connection');
         this.sockets.set(tmId, ws);
         deliver = this.opts.jobManager.connect(tmId, send);
+      } else if (msg.type === 'register') {
+        ws.close(CLOSE.policy, 'registered already: register once per connection');
+        return;
       }
-      deliver!(msg);
+      try {
+        deliver!(msg);
+      } catch (e) {
+        // A bug of ours, not the task manager's: log it and keep serving every other job.
+        this.log.error({ event: 'taskmanager.handler-failed', taskManager: tmId, type: msg.type, err: errorMessage(e), stack: (e as Error).stack },
+          `handling ${msg.type} from ${who()} failed: ${errorMessage(e)}`);
+      }
     });
     ws.on('close', (code, reason) => {
       if (tmId && this.sockets.get(tmId) === ws) {
@@ -93,7 +122,7 @@ export class TaskManagerEndpoint {
         this.opts.jobManager.taskManagerLost(tmId, `connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`);
       }
     });
-    ws.on('error', (e) => this.log.warn({ event: 'taskmanager.socket-error', taskManager: tmId, err: e.message }, `control socket of ${tmId ?? remote}: ${e.message}`));
+    ws.on('error', (e) => this.log.warn({ event: 'taskmanager.socket-error', taskManager: tmId, err: e.message }, `control socket of ${who()}: ${e.message}`));
   }
 
   private checkHeartbeats(): void {
@@ -101,28 +130,25 @@ export class TaskManagerEndpoint {
       const ws = this.sockets.get(id);
       this.sockets.delete(id);
       this.opts.jobManager.taskManagerLost(id, `no heartbeat for ${this.timeoutMs} ms`);
-      ws?.close(1001, 'heartbeat timeout');
+      ws?.close(CLOSE.goingAway, 'heartbeat timeout');
     }
+  }
+
+  /** Closes every task manager's socket (leadership lost: they go to the new leader). */
+  disconnectAll(code: number, reason: string): void {
+    for (const ws of this.sockets.values()) ws.close(code, closeReason(reason));
+    this.sockets.clear();
   }
 
   close(): void {
     clearInterval(this.monitor);
-    for (const ws of this.sockets.values()) ws.close(1001, 'job manager shutting down');
+    for (const ws of this.sockets.values()) ws.close(CLOSE.goingAway, 'job manager shutting down');
     this.wss.close();
   }
 }
 
-const TYPES = new Set(['register', 'heartbeat', 'task-state', 'final-ready', 'metrics', 'checkpoint-ack', 'checkpoint-declined']);
-
-function parseMessage(text: string): TaskManagerToJobManager {
-  const m = JSON.parse(text) as { type?: unknown; taskManagerId?: unknown; jobId?: unknown; attempt?: unknown };
-  if (!m || typeof m !== 'object' || typeof m.type !== 'string' || !TYPES.has(m.type)) throw new Error(`unknown message type ${JSON.stringify((m as { type?: unknown })?.type)}`);
-  if ((m.type === 'register' || m.type === 'heartbeat') && typeof m.taskManagerId !== 'string') throw new Error(`${m.type} without taskManagerId`);
-  if (m.type !== 'register' && m.type !== 'heartbeat' && (typeof m.jobId !== 'string' || typeof m.attempt !== 'number')) throw new Error(`${m.type} without jobId/attempt`);
-  return m as TaskManagerToJobManager;
-}
-
-function reject(socket: Duplex, status: number, text: string): void {
-  socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function reject(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.write(`HTTP/1.1 ${status} ${text}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
   socket.destroy();
 }

@@ -1,15 +1,15 @@
 import { availableParallelism } from 'node:os';
 import type { AppDefinition } from '../core/api/app';
-import { buildStreamGraph } from '../core/api/app';
-import { Props } from '../core/api/props';
-import { buildJobGraph } from '../core/graph/job-graph';
-import type { AppRef } from '../core/protocol/messages';
+import type { Props } from '../core/api/props';
+import type { AppRef } from '../core/protocol/control-messages';
 import type { Logger } from '../core/logging';
 import { loadAppBundle } from '../core/app/load';
-import { JobManager, prepareProperties } from '../jobmanager/job-manager';
+import { JobManager } from '../jobmanager/job-manager';
+import { buildJob } from '../jobmanager/build/built-job';
+import { slotsNeeded } from '../jobmanager/scheduler';
 import type { JobMaster, JobResult } from '../jobmanager/job-master';
 import { TaskExecutor } from '../taskmanager/task-executor';
-import { workerScript } from '../taskmanager/worker-script';
+import { workerScript } from '../core/app/worker-scripts';
 
 export interface LocalRunOptions {
   app: AppDefinition;
@@ -48,17 +48,15 @@ export interface LocalRunResult extends JobResult { progress: JobProgress; check
  * in this process, connected in memory, the task manager's slots on worker threads.
  */
 export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
-  const props = new Props(opts.props.toJSON());
-  prepareProperties(opts.app, props);
-  const plan = buildJobGraph(buildStreamGraph(opts.app, props).graph);
-  const needed = Math.max(...plan.vertices.map((v) => v.parallelism));
+  const built = buildJob(opts.app, opts.props.toJSON());
+  const needed = slotsNeeded(built.job);
   const slots = Math.max(needed, opts.slots ?? 0);
   const mode = opts.mode ?? 'threads';
 
   const jm = new JobManager(opts.logger);
   const tm = new TaskExecutor({
     id: 'local-tm', slots, mode, logger: opts.logger,
-    workerScript: mode === 'threads' ? workerScript() : undefined,
+    workerScript: mode === 'threads' ? workerScript('slot') : undefined,
     resolveApp: async (ref) => {
       if (ref.kind === 'inline') return opts.app;
       return loadAppBundle(ref.path);
@@ -69,8 +67,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
   toTm = tm.connect((m) => queueMicrotask(() => toJm(m)));
   await new Promise((r) => setImmediate(r)); // let the registration land
 
-  // prepareProperties already ran: submit with the prepared props and no second run.
-  const master = jm.submit({ ...opts.app, prepareProperties: undefined } as AppDefinition, opts.appRef, props);
+  const master = jm.submitBuilt(built, opts.appRef);
   opts.onStarted?.({ jobId: master.jobId, cancel: () => master.cancel() });
   const interval = opts.progressIntervalMs ?? 1000;
   const timer = opts.onProgress ? setInterval(() => opts.onProgress!(progressOf(master)), interval) : undefined;
@@ -86,8 +83,8 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
 }
 
 export function progressOf(master: JobMaster): JobProgress {
-  const sources = new Set(master.job.vertices.filter((v) => master.graph.node(v.nodes[0]!).kind === 'source').map((v) => v.id));
-  const sinks = new Set(master.job.vertices.filter((v) => v.nodes.some((n) => master.graph.node(n).kind === 'sink')).map((v) => v.id));
+  const sources = new Set(master.job.vertices.filter((v) => master.nodeKind(v.nodes[0]!) === 'source').map((v) => v.id));
+  const sinks = new Set(master.job.vertices.filter((v) => v.nodes.some((n) => master.nodeKind(n) === 'sink')).map((v) => v.id));
   let recordsIn = 0, recordsOut = 0, invalid = 0, late = 0;
   let wm: number | null = null;
   for (const t of master.metrics.values()) {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { AppRef } from '../core/protocol/messages';
+import type { AppRef } from '../core/protocol/control-messages';
 import { bearer } from '../core/security/token';
 import { RlinkError } from '../core/errors';
 
@@ -13,7 +13,8 @@ import { RlinkError } from '../core/errors';
 export class BundleCache {
   private readonly inflight = new Map<string, Promise<string>>();
 
-  constructor(private readonly workDir: string, private readonly jobManagerUrl: string, private readonly token: string) {}
+  /** `jobManagerUrl` gives the job manager connected now (with HA it changes on a failover). */
+  constructor(private readonly workDir: string, private readonly jobManagerUrl: () => string, private readonly token: string) {}
 
   async localize(ref: AppRef): Promise<AppRef> {
     if (ref.kind !== 'bundle') return ref;
@@ -32,7 +33,7 @@ export class BundleCache {
     const path = join(dir, `${hash}.mjs`);
     if (existsSync(path)) return path;
     await mkdir(dir, { recursive: true });
-    const url = new URL(`/bundles/${hash}`, this.jobManagerUrl);
+    const url = new URL(`/bundles/${hash}`, this.jobManagerUrl());
     const res = await fetch(url, { headers: { authorization: bearer(this.token) } });
     if (!res.ok) throw new RlinkError('RLINK_APP_BUILD', `job manager answered ${res.status} for bundle ${hash}`, { retriable: res.status >= 500 });
     const bytes = Buffer.from(await res.arrayBuffer());

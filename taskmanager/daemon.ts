@@ -6,11 +6,14 @@ import { TaskExecutor } from './task-executor';
 import { JobManagerConnection } from './jobmanager-connection';
 import { ShuffleService } from './shuffle-service';
 import { BundleCache } from './bundle-cache';
-import { workerScript } from './worker-script';
+import { workerScript } from '../core/app/worker-scripts';
 import { loadAppBundle } from '../core/app/load';
+import { parseAddresses } from '../core/client/jobmanager-client';
+import { slotCountProblem } from '../core/protocol/control-messages';
 
 export interface TaskManagerDaemonOptions {
-  jobManagerUrl: string;
+  /** The job manager's URL; with HA the leader and its standbys, in order (a list, or comma-separated). */
+  jobManagerUrl: string | readonly string[];
   token: string;
   slots: number;
   /** Address the data (shuffle) server listens on (default 127.0.0.1). */
@@ -45,6 +48,9 @@ export async function startTaskManager(opts: TaskManagerDaemonOptions): Promise<
   const log = opts.logger.child({ component: 'taskmanager', taskManager: id });
   const bind = opts.bind ?? '127.0.0.1';
   const advertisedHost = opts.advertisedHost ?? (bind === '0.0.0.0' || bind === '::' ? hostname() : bind);
+  const problem = slotCountProblem(opts.slots);
+  if (problem) throw new RlinkError('RLINK_LIMIT', `--slots ${opts.slots}: ${problem}`);
+  const jobManagerUrls = parseAddresses(opts.jobManagerUrl);
   let executor: TaskExecutor | undefined;
   const shuffle = new ShuffleService({
     taskManagerId: id, token: opts.token, bind, port: opts.dataPort ?? 0, advertisedHost, logger: log,
@@ -59,9 +65,10 @@ export async function startTaskManager(opts: TaskManagerDaemonOptions): Promise<
     if (code === 'EADDRNOTAVAIL') throw new RlinkError('RLINK_CONFIG', `cannot listen on ${bind}: no such local address`, { context: { host: bind } });
     throw e;
   }
-  const bundles = new BundleCache(opts.workDir, opts.jobManagerUrl, opts.token);
+  let connection: JobManagerConnection | undefined;
+  const bundles = new BundleCache(opts.workDir, () => connection?.jobManagerUrl ?? jobManagerUrls[0]!, opts.token);
   executor = new TaskExecutor({
-    id, slots: opts.slots, mode: 'threads', workerScript: workerScript(), logger: log, dataPlane: shuffle, dataAddress,
+    id, slots: opts.slots, mode: 'threads', workerScript: workerScript('slot'), logger: log, dataPlane: shuffle, dataAddress,
     localizeApp: (ref) => bundles.localize(ref),
     resolveApp: async (ref) => loadAppBundle((await bundles.localize(ref) as { path: string }).path),
   });
@@ -69,25 +76,26 @@ export async function startTaskManager(opts: TaskManagerDaemonOptions): Promise<
   let resolveDone!: () => void;
   let rejectDone!: (e: RlinkError) => void;
   const done = new Promise<void>((res, rej) => { resolveDone = res; rejectDone = rej; });
-  const connection = new JobManagerConnection({
-    jobManagerUrl: opts.jobManagerUrl, token: opts.token, taskManagerId: id, logger: log,
+  connection = new JobManagerConnection({
+    jobManagerUrls, token: opts.token, taskManagerId: id, logger: log,
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     onConnected: (send) => executor!.connect(send),
     onDisconnected: (reason) => { log.warn({ event: 'jm.lost', reason }, `lost the job manager (${reason}): cancelling local tasks`); executor!.cancelAll(); },
     onRefused: (e) => { refused = e; void stop(); },
   });
   connection.start();
+  const conn = connection;
   log.info({ event: 'taskmanager.started', slots: opts.slots, dataAddress }, `task manager ${id} started with ${opts.slots} slots, data at ${dataAddress}`);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      connection.close();
+      conn.close();
       await executor!.shutdown();
       await shuffle.stop();
       if (refused) rejectDone(refused); else resolveDone();
     })();
     return stopping;
   };
-  return { id, dataAddress, done, pauseHeartbeats: () => connection.pauseHeartbeats(), stop };
+  return { id, dataAddress, done, pauseHeartbeats: () => conn.pauseHeartbeats(), stop };
 }

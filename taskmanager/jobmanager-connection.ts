@@ -1,32 +1,42 @@
 import WebSocket from 'ws';
-import type { JobManagerToTaskManager, TaskManagerToJobManager } from '../core/protocol/messages';
+import type { JobManagerToTaskManager, TaskManagerToJobManager } from '../core/protocol/control-messages';
+import { parseJobManagerMessage } from '../core/protocol/control-messages';
+import { CLOSE, CONTROL_SOCKET_PATH, FINAL_CLOSE_CODES, TASKMANAGER_ID_HEADER, closeReason } from '../core/protocol/control-socket';
+import { SchemaViolation } from '../core/protocol/schema';
 import { bearer } from '../core/security/token';
 import type { Logger } from '../core/logging';
-import { RlinkError } from '../core/errors';
+import { RlinkError, errorMessage } from '../core/errors';
 
 export interface JobManagerConnectionOptions {
-  /** The job manager's URL, http(s)://host:port (the control socket is ws(s)://host:port/taskmanager). */
-  jobManagerUrl: string;
+  /**
+   * The job managers' URLs, http(s)://host:port, in order: the leader and its standbys (HA). The
+   * control socket is ws(s)://host:port/taskmanager.
+   */
+  jobManagerUrls: readonly string[];
   token: string;
   taskManagerId: string;
   logger: Logger;
   /** Heartbeat period (default 1 s). */
   heartbeatMs?: number;
-  /** Reconnect backoff bounds (default 100 ms … 5 s, doubling, with jitter). */
+  /** Reconnect backoff bounds (default 100 ms … 5 s, doubling, with jitter), after a round of every address failed. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /** Called on every (re)connection: returns the handler of the job manager's messages. */
-  onConnected(send: (m: TaskManagerToJobManager) => void): (m: JobManagerToTaskManager) => void;
+  onConnected(send: (m: TaskManagerToJobManager) => void, jobManagerUrl: string): (m: JobManagerToTaskManager) => void;
   /** Called when the connection is lost (before reconnecting). */
   onDisconnected?(reason: string): void;
-  /** Called when the job manager refuses this task manager for good (wrong token): no retry. */
+  /** Called when a job manager refuses this task manager for good (wrong token, protocol, slots): no retry. */
   onRefused?(error: RlinkError): void;
 }
 
 /**
  * The task manager's control connection to the job manager: connects with the cluster token,
- * registers, sends heartbeats, and reconnects with exponential backoff when the socket drops. A 401
- * is final: a task manager with the wrong token must not hammer the job manager.
+ * registers, sends heartbeats, and reconnects when the socket drops. With several job manager
+ * addresses (HA) each round tries them in order: a standby refuses with 503, and the leader answers.
+ * Every message from the job manager is checked against its schema; one that does not match closes
+ * the socket (1007, naming the field) and the task manager reconnects. The leader epoch of
+ * `registered` fences old leaders: a job manager of a lower epoch than one seen before is left (4003).
+ * A 401, another protocol version or refused slots are final: retrying cannot help.
  */
 export class JobManagerConnection {
   private ws: WebSocket | undefined;
@@ -35,67 +45,110 @@ export class JobManagerConnection {
   private backoff: number;
   private closed = false;
   private readonly log: Logger;
-  readonly url: string;
+  private readonly urls: string[];
+  /** The address tried now (index into jobManagerUrls). */
+  private index = 0;
+  /** The highest leader epoch seen: a job manager announcing a lower one is a deposed leader. */
+  private highestEpoch = 0;
+  private connectedUrl: string | undefined;
 
   constructor(private readonly opts: JobManagerConnectionOptions) {
     this.log = opts.logger.child({ component: 'taskmanager.jm-connection' });
-    const u = new URL(opts.jobManagerUrl);
-    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-    u.pathname = '/taskmanager';
-    this.url = u.toString();
+    if (opts.jobManagerUrls.length === 0) throw new RlinkError('RLINK_CONFIG', 'no job manager address given');
+    this.urls = opts.jobManagerUrls.map((x) => {
+      const u = new URL(x);
+      u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+      u.pathname = CONTROL_SOCKET_PATH;
+      return u.toString();
+    });
     this.backoff = opts.minBackoffMs ?? 100;
   }
+
+  /** The job manager this task manager is connected to (its http URL), if any. */
+  get jobManagerUrl(): string { return this.connectedUrl ?? this.opts.jobManagerUrls[this.index]!; }
 
   start(): void { this.connect(); }
 
   private connect(): void {
     if (this.closed) return;
-    const ws = new WebSocket(this.url, { headers: { authorization: bearer(this.opts.token), 'x-rlink-taskmanager': this.opts.taskManagerId }, handshakeTimeout: 10_000 });
+    const url = this.urls[this.index]!;
+    const httpUrl = this.opts.jobManagerUrls[this.index]!;
+    const ws = new WebSocket(url, { headers: { authorization: bearer(this.opts.token), [TASKMANAGER_ID_HEADER]: this.opts.taskManagerId }, handshakeTimeout: 10_000 });
     this.ws = ws;
     let handler: ((m: JobManagerToTaskManager) => void) | undefined;
     ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
       ws.terminate();
       if (status === 401) {
-        this.closed = true;
-        const err = new RlinkError('RLINK_CONFIG', `job manager ${this.opts.jobManagerUrl} refused the cluster token (401): check RLINK_TOKEN or --token-file`);
-        this.log.error({ event: 'jm.refused', status }, err.message);
-        this.opts.onRefused?.(err);
-      } else this.log.warn({ event: 'jm.unexpected-response', status }, `job manager answered ${status} on ${this.url}`);
+        this.refuse(new RlinkError('RLINK_UNAUTHORIZED', `job manager ${httpUrl} refused the cluster token (401): check RLINK_TOKEN or --token-file`), status);
+      } else if (status === 503) this.log.info({ event: 'jm.standby', url: httpUrl }, `job manager ${httpUrl} is a standby: trying the next address`);
+      else this.log.warn({ event: 'jm.unexpected-response', status }, `job manager answered ${status} on ${url}`);
     });
     ws.on('open', () => {
-      this.backoff = this.opts.minBackoffMs ?? 100;
-      this.log.info({ event: 'jm.connected', url: this.url }, `connected to the job manager at ${this.opts.jobManagerUrl}`);
+      this.log.info({ event: 'jm.connected', url }, `connected to the job manager at ${httpUrl}`);
+      this.connectedUrl = httpUrl;
       const send = (m: TaskManagerToJobManager) => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m)); };
-      handler = this.opts.onConnected(send);
+      handler = this.opts.onConnected(send, httpUrl);
       this.heartbeat = setInterval(() => send({ type: 'heartbeat', taskManagerId: this.opts.taskManagerId }), this.opts.heartbeatMs ?? 1000);
     });
-    ws.on('message', (data) => {
+    ws.on('message', (data, isBinary) => {
       let msg: JobManagerToTaskManager;
-      try { msg = JSON.parse(data.toString()) as JobManagerToTaskManager; } catch {
-        this.log.warn({ event: 'jm.bad-frame' }, 'malformed message from the job manager: ignored');
+      try {
+        if (isBinary) throw new SchemaViolation('frame', 'a text frame', 'a binary frame');
+        let json: unknown;
+        try { json = JSON.parse(data.toString()); } catch (e) { throw new SchemaViolation('frame', 'JSON', `unparsable text (${errorMessage(e)})`); }
+        msg = parseJobManagerMessage(json);
+      } catch (e) {
+        this.log.warn({ event: 'jm.bad-frame', reason: errorMessage(e) }, `malformed message from the job manager: ${errorMessage(e)}`);
+        ws.close(CLOSE.malformed, closeReason(`malformed message: ${errorMessage(e)}`));
         return;
       }
-      handler?.(msg);
+      if (msg.type === 'registered') {
+        if (msg.leaderEpoch < this.highestEpoch) {
+          this.log.warn({ event: 'jm.stale-leader', epoch: msg.leaderEpoch, highest: this.highestEpoch }, `job manager ${httpUrl} leads epoch ${msg.leaderEpoch}, but epoch ${this.highestEpoch} was seen: leaving it`);
+          ws.close(CLOSE.staleLeader, closeReason(`leader epoch ${msg.leaderEpoch} is older than ${this.highestEpoch}`));
+          return;
+        }
+        this.highestEpoch = msg.leaderEpoch;
+        this.backoff = this.opts.minBackoffMs ?? 100; // registered: the next loss starts the backoff afresh
+      }
+      try { handler?.(msg); } catch (e) {
+        this.log.error({ event: 'jm.handler-failed', type: msg.type, err: errorMessage(e), stack: (e as Error).stack }, `handling ${msg.type} from the job manager failed: ${errorMessage(e)}`);
+      }
     });
     ws.on('error', (e) => this.log.debug({ event: 'jm.socket-error', err: e.message }, e.message));
     ws.on('close', (code, reason) => {
       if (this.heartbeat) { clearInterval(this.heartbeat); this.heartbeat = undefined; }
       if (handler) this.opts.onDisconnected?.(`connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`);
+      const wasConnected = handler !== undefined;
       handler = undefined;
-      if (code === 4001) { // the job manager speaks another protocol version: retrying cannot help
-        this.closed = true;
-        const err = new RlinkError('RLINK_PROTOCOL', `job manager ${this.opts.jobManagerUrl} refused this task manager: ${reason.toString()}`);
-        this.log.error({ event: 'jm.refused', code }, err.message);
-        this.opts.onRefused?.(err);
+      this.connectedUrl = undefined;
+      if (FINAL_CLOSE_CODES.has(code)) {
+        this.refuse(new RlinkError(code === CLOSE.slotsOutOfBounds ? 'RLINK_LIMIT' : 'RLINK_PROTOCOL', `job manager ${httpUrl} refused this task manager: ${reason.toString()}`), code);
         return;
       }
       if (this.closed) return;
-      const wait = Math.round(this.backoff * (0.75 + Math.random() * 0.5));
-      this.backoff = Math.min(this.opts.maxBackoffMs ?? 5000, this.backoff * 2);
-      this.log.info({ event: 'jm.reconnect', inMs: wait }, `job manager unreachable: retrying in ${wait} ms`);
-      this.retry = setTimeout(() => this.connect(), wait);
+      this.next(wasConnected);
     });
+  }
+
+  /** Tries the next address; after a whole round without a registration, waits (backoff) first. */
+  private next(wasConnected: boolean): void {
+    // A lost connection starts a round at the first address (the order is the user's preference).
+    this.index = wasConnected ? 0 : this.index + 1;
+    const roundDone = this.index >= this.urls.length;
+    if (roundDone) this.index = 0;
+    if (!roundDone && !wasConnected) { this.connect(); return; }
+    const wait = Math.round(this.backoff * (0.75 + Math.random() * 0.5));
+    this.backoff = Math.min(this.opts.maxBackoffMs ?? 5000, this.backoff * 2);
+    this.log.info({ event: 'jm.reconnect', inMs: wait }, `job manager unreachable: retrying in ${wait} ms`);
+    this.retry = setTimeout(() => this.connect(), wait);
+  }
+
+  private refuse(err: RlinkError, status: number): void {
+    this.closed = true;
+    this.log.error({ event: 'jm.refused', status }, err.message);
+    this.opts.onRefused?.(err);
   }
 
   /** Stops heartbeats only (tests: make the job manager declare this task manager lost). */
@@ -105,6 +158,6 @@ export class JobManagerConnection {
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
     if (this.heartbeat) clearInterval(this.heartbeat);
-    this.ws?.close(1000, 'task manager stopping');
+    this.ws?.close(CLOSE.normal, 'task manager stopping');
   }
 }

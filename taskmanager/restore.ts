@@ -1,8 +1,7 @@
 import type { RestoredState, OperatorSnapshot } from '../core/runtime/operator';
 import type { SubtaskSnapshot } from '../core/runtime/task';
-import { RlinkError, errorMessage } from '../core/errors';
 import type { CheckpointMetadata } from '../core/protocol/checkpoint-metadata';
-import { parseSnapshot, readCheckpointMetadata, readSnapshotText } from '../core/protocol/checkpoint-metadata';
+import { readCheckpointMetadata, readSubtaskSnapshot } from '../core/protocol/checkpoint-metadata';
 import { checkpointStorageFor, type CheckpointStorage } from '../core/fs/checkpoint-storage';
 
 /**
@@ -12,12 +11,10 @@ import { checkpointStorageFor, type CheckpointStorage } from '../core/fs/checkpo
 export async function loadRestoredState(metadataPath: string, checkpointId: number, storageFor: (path: string) => CheckpointStorage = (p) => checkpointStorageFor(p)): Promise<Map<string, RestoredState>> {
   const meta: CheckpointMetadata = await readCheckpointMetadata(metadataPath, storageFor(metadataPath));
   const files = new Map<string, Promise<SubtaskSnapshot>>();
-  const read = (path: string) => {
+  const read = (path: string, vertex: string, index: number) => {
     let p = files.get(path);
     if (!p) {
-      p = Promise.resolve().then(() => readSnapshotText(path, storageFor(path))).then((t) => parseSnapshot(t) as SubtaskSnapshot).catch((e: unknown) => {
-        throw new RlinkError('RLINK_CONFIG', `checkpoint ${checkpointId}: cannot read ${path}: ${errorMessage(e)}`, { context: { file: path } });
-      });
+      p = readSubtaskSnapshot(path, storageFor(path), { checkpointId: meta.checkpointId, vertex, index });
       files.set(path, p);
     }
     return p;
@@ -27,7 +24,7 @@ export async function loadRestoredState(metadataPath: string, checkpointId: numb
     const all: OperatorSnapshot[] = [];
     const byIndex: Array<OperatorSnapshot | undefined> = [];
     for (let i = 0; i < op.files.length; i++) {
-      const snap = await read(op.files[i]!);
+      const snap = await read(op.files[i]!, op.vertex, i);
       const s = snap.operators.find((o) => o.operatorId === operatorId);
       byIndex[i] = s;
       if (s) all.push(s);

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { AppRef, SubtaskMetrics, SubtaskRef } from '../core/protocol/messages';
+import type { AppRef, SubtaskMetrics, SubtaskRef } from '../core/protocol/control-messages';
 import type { TaskState } from '../core/runtime/task';
 import type { BarrierElement } from '../core/runtime/elements';
 
@@ -13,7 +13,8 @@ import type { BarrierElement } from '../core/runtime/elements';
 export interface ChannelPort { channelId: string; role: 'in' | 'out'; port: MessagePort }
 
 export type MainToSlot =
-  | { type: 'slot-deploy'; jobId: string; attempt: number; app: AppRef; props: Record<string, string>; subtasks: SubtaskRef[]; ports: ChannelPort[]; batchSize: number; restore?: { checkpointId: number; metadataPath: string } }
+  /** `graphFingerprint`: the job manager's; the slot compares the graph it builds from the bundle with it. */
+  | { type: 'slot-deploy'; jobId: string; attempt: number; app: AppRef; props: Record<string, string>; graphFingerprint: string; subtasks: SubtaskRef[]; ports: ChannelPort[]; batchSize: number; restore?: { checkpointId: number; metadataPath: string } }
   | { type: 'slot-trigger-checkpoint'; jobId: string; attempt: number; barrier: BarrierElement }
   | { type: 'slot-end-input'; jobId: string; attempt: number }
   /** Stop the attempt's tasks and report them FAILED (with `reason`) once they have stopped. */

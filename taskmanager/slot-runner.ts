@@ -1,7 +1,7 @@
 import type { AppDefinition } from '../core/api/app';
 import { buildStreamGraph } from '../core/api/app';
 import { Props } from '../core/api/props';
-import { buildJobGraph } from '../core/graph/job-graph';
+import { buildJobGraph, jobGraphFingerprint } from '../core/graph/job-graph';
 import { inputChannels, outputChannels, subtaskId } from '../core/graph/execution-graph';
 import { outputEdges } from '../core/graph/job-graph';
 import { InputChannel, LocalChannel, type OutputChannel } from '../core/runtime/network/channel';
@@ -9,7 +9,7 @@ import { PortOutputChannel, bindPortInput } from '../core/runtime/network/port-c
 import { FINAL_CHECKPOINT_ID, StreamTask } from '../core/runtime/task';
 import { loadRestoredState } from './restore';
 import { checkpointStorageFor } from '../core/fs/checkpoint-storage';
-import type { AppRef, SubtaskMetrics } from '../core/protocol/messages';
+import type { AppRef, SubtaskMetrics } from '../core/protocol/control-messages';
 import type { Logger } from '../core/logging';
 import { RlinkError, errorMessage } from '../core/errors';
 import type { MainToSlot, SlotToMain } from './slot-protocol';
@@ -94,6 +94,12 @@ export class SlotRunner {
       return;
     }
     const job = buildJobGraph(graph);
+    const fingerprint = jobGraphFingerprint(job);
+    if (fingerprint !== msg.graphFingerprint) {
+      const e = new RlinkError('RLINK_NONDETERMINISTIC_GRAPH', `app '${app.name}' built a different dataflow here than on the job manager (graph fingerprint ${fingerprint} ≠ ${msg.graphFingerprint}): build() must declare the same operators, parallelism and edges in every process (no host names, clocks, random numbers or local files in the topology)`);
+      for (const s of msg.subtasks) fail(s, e);
+      return;
+    }
     // Checkpoint files through the storage of their path (hdfs:// takes checkpoint.webhdfs from the job's properties).
     const checkpointStorage = (path: string) => checkpointStorageFor(path, process.env, msg.props);
     let restore;

@@ -1,13 +1,25 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import type { AppDefinition } from '../core/api/app';
-import type { AppRef, DeployMessage, JobManagerToTaskManager, SubtaskRef, TaskManagerToJobManager } from '../core/protocol/messages';
-import { PROTOCOL_VERSION } from '../core/protocol/messages';
+import type { AppRef, DeployMessage, JobManagerToTaskManager, SubtaskRef, TaskManagerToJobManager } from '../core/protocol/control-messages';
+import { PROTOCOL_VERSION, type SlotAssignment } from '../core/protocol/control-messages';
+import { SYSTEM_PROPERTIES } from '../core/config/system-properties';
+import { toMillis } from '../core/time/duration';
 import { channelsOf, subtaskId } from '../core/graph/execution-graph';
 import type { Logger } from '../core/logging';
 import { RlinkError, errorMessage } from '../core/errors';
 import { SlotRunner } from './slot-runner';
 import type { ChannelPort, MainToSlot, SlotToMain } from './slot-protocol';
+
+interface AttemptHere {
+  jobId: string;
+  attempt: number;
+  /** Subtasks that have not reported an end, by slot. */
+  live: Map<number, Set<string>>;
+  peers: Set<string>;
+  cancellationTimeoutMs: number;
+  watchdog?: NodeJS.Timeout;
+}
 
 /** A slot: a worker thread, or (inline mode) a runner on the main thread. */
 interface Slot { post(msg: MainToSlot, transfer?: ChannelPort['port'][]): void; terminate(): Promise<void> }
@@ -45,8 +57,8 @@ export interface TaskExecutorOptions {
 export class TaskExecutor {
   readonly id: string;
   private readonly slots: Slot[] = [];
-  /** Job attempts with subtasks here: how many still run, and the peers their channels reach. */
-  private readonly attempts = new Map<string, { jobId: string; attempt: number; running: number; peers: Set<string>; subtasks: SubtaskRef[] }>();
+  /** Job attempts with subtasks here: which still run (by slot), the peers their channels reach, the cancel watchdog. */
+  private readonly attempts = new Map<string, AttemptHere>();
   /** What each slot runs (job attempt → subtasks), to fail those subtasks if its worker dies. */
   private readonly slotWork = new Map<number, Map<string, { jobId: string; attempt: number; subtasks: SubtaskRef[] }>>();
   private send: (msg: TaskManagerToJobManager) => void = () => {};
@@ -73,7 +85,7 @@ export class TaskExecutor {
       s = { post: (m) => queueMicrotask(() => runner.handle(m)), terminate: async () => runner.cancelAll() };
     } else {
       if (!this.opts.workerScript) throw new RlinkError('RLINK_INTERNAL', 'threads mode needs the worker script');
-      const w = new Worker(this.opts.workerScript, { workerData: { slot: i, taskManagerId: this.id, logLevel: this.log.level } });
+      const w = new Worker(this.opts.workerScript, { workerData: { role: 'slot', slot: i, taskManagerId: this.id, logLevel: this.log.level } });
       w.on('message', relay);
       w.on('error', (e) => this.slotLost(i, `slot ${i} worker crashed: ${e.message}`));
       w.on('exit', (code) => { if (this.slots[i] === s && !this.stopping) this.slotLost(i, `slot ${i} worker exited with code ${code}`); });
@@ -90,15 +102,17 @@ export class TaskExecutor {
     const work = this.slotWork.get(i);
     this.slotWork.delete(i);
     for (const w of work?.values() ?? []) {
-      for (const s of w.subtasks) this.send({ type: 'task-state', jobId: w.jobId, attempt: w.attempt, subtask: s, state: 'FAILED', error: { code: 'RLINK_TASK_FAILED', message: reason } });
+      for (const s of w.subtasks) this.onSlotMessage({ type: 'task-state', jobId: w.jobId, attempt: w.attempt, subtask: s, state: 'FAILED', error: { code: 'RLINK_TASK_FAILED', message: reason } });
     }
   }
 
   private handle(msg: JobManagerToTaskManager): void {
     switch (msg.type) {
+      case 'registered': break; // the connection checks the leader epoch
       case 'deploy': this.deploy(msg); break;
       case 'cancel':
         for (const s of this.slots) s?.post({ type: 'slot-cancel', jobId: msg.jobId, attempt: msg.attempt });
+        this.watchCancellation(attemptKey(msg.jobId, msg.attempt));
         break;
       case 'checkpoint-complete':
         for (const s of this.slots) s?.post({ type: 'slot-checkpoint-complete', jobId: msg.jobId, attempt: msg.attempt, checkpointId: msg.checkpointId });
@@ -114,6 +128,52 @@ export class TaskExecutor {
     }
   }
 
+  /**
+   * The cancellation watchdog (Flink's TaskCancelerWatchDog): the attempt's subtasks here must report
+   * their end within task.cancellation.timeout after a cancel; a slot still running one then has its
+   * worker thread terminated (which stops any JavaScript, a `while (true) {}` included) and replaced.
+   * Its subtasks of the cancelled attempt are reported CANCELED, any others on that slot FAILED.
+   */
+  private watchCancellation(key: string): void {
+    const a = this.attempts.get(key);
+    if (!a || a.watchdog) return;
+    a.watchdog = setTimeout(() => {
+      a.watchdog = undefined;
+      if (this.attempts.get(key) !== a) return;
+      for (const [slot, live] of a.live) {
+        if (live.size === 0) continue;
+        if (this.opts.mode === 'inline') {
+          this.log.error({ event: 'task.cancel-timeout', slot, tasks: [...live] }, `tasks ${[...live].join(', ')} ignored the cancel for ${a.cancellationTimeoutMs} ms (inline slots cannot be terminated)`);
+          continue;
+        }
+        this.terminateSlot(slot, key, `did not stop within ${a.cancellationTimeoutMs} ms of the cancel (task.cancellation.timeout): slot ${slot}'s worker thread was terminated`);
+      }
+    }, a.cancellationTimeoutMs);
+    a.watchdog.unref();
+  }
+
+  /** Ends a slot's worker thread; what ran there is reported ended (`cancelledKey`'s subtasks CANCELED, others FAILED). */
+  private terminateSlot(i: number, cancelledKey: string, reason: string): void {
+    const slot = this.slots[i];
+    if (!slot) return;
+    this.slots[i] = undefined as unknown as Slot; // the exit that follows is expected: no crash report
+    this.slotWork.delete(i);
+    this.log.error({ event: 'slot.terminated', slot: i, reason }, `slot ${i}: ${reason}`);
+    void slot.terminate().catch(() => {});
+    for (const [key, a] of [...this.attempts]) {
+      const live = a.live.get(i);
+      if (!live || live.size === 0) continue;
+      for (const id of [...live]) {
+        const ref = parseSubtaskId(id);
+        const cancelled = key === cancelledKey;
+        this.onSlotMessage({
+          type: 'task-state', jobId: a.jobId, attempt: a.attempt, subtask: ref, state: cancelled ? 'CANCELED' : 'FAILED',
+          ...(cancelled ? {} : { error: { code: 'RLINK_TASK_FAILED', message: `slot ${i}'s worker thread was terminated: a task of another attempt ${reason}` } }),
+        });
+      }
+    }
+  }
+
   private deploy(msg: DeployMessage): void {
     const localize = this.opts.localizeApp ?? (async (r: AppRef) => r);
     const failAll = (code: string, message: string) => {
@@ -121,13 +181,19 @@ export class TaskExecutor {
         this.send({ type: 'task-state', jobId: msg.jobId, attempt: msg.attempt, subtask: s, state: 'FAILED', error: { code, message } });
       }
     };
+    const problem = deploymentProblem(msg, this.id, this.opts.slots);
+    if (problem) {
+      this.log.warn({ event: 'deploy.refused', job: msg.jobId, attempt: msg.attempt, problem }, `refusing a deployment of job ${msg.jobId}: ${problem}`);
+      failAll('RLINK_PROTOCOL', `task manager ${this.id} refused the deployment: ${problem}`);
+      return;
+    }
     localize(msg.app).then((app) => {
       try { this.start({ ...msg, app }); } catch (e) { failAll(e instanceof RlinkError ? e.code : 'RLINK_INTERNAL', errorMessage(e)); }
     }, (e: unknown) => failAll('RLINK_APP_BUILD', `cannot fetch the job's bundle: ${errorMessage(e)}`));
   }
 
   private start(msg: DeployMessage): void {
-    const prefix = `${msg.jobId}#${msg.attempt}/`;
+    const prefix = attemptKey(msg.jobId, msg.attempt);
     const where = new Map<string, { tm: string; slot: number }>();
     for (const p of msg.placement) for (const a of p.assignments) for (const s of a.subtasks) where.set(subtaskId(s.vertex, s.index), { tm: p.taskManagerId, slot: a.slot });
     const ports = new Map<number, ChannelPort[]>(msg.slots.map((a) => [a.slot, []]));
@@ -165,8 +231,11 @@ export class TaskExecutor {
         }
       }
     }
-    const local = msg.slots.reduce((n, a) => n + a.subtasks.length, 0);
-    this.attempts.set(prefix, { jobId: msg.jobId, attempt: msg.attempt, running: local, peers, subtasks: msg.slots.flatMap((a) => a.subtasks) });
+    const live = new Map(msg.slots.map((a) => [a.slot, new Set(a.subtasks.map((x) => subtaskId(x.vertex, x.index)))]));
+    this.attempts.set(prefix, {
+      jobId: msg.jobId, attempt: msg.attempt, live, peers,
+      cancellationTimeoutMs: durationOr(msg.props['task.cancellation.timeout'], SYSTEM_PROPERTIES['task.cancellation.timeout'].default),
+    });
     for (const a of msg.slots) {
       const work = this.slotWork.get(a.slot) ?? new Map();
       for (const [k, w] of work) if (w.jobId === msg.jobId) work.delete(k); // an older attempt of this job
@@ -174,7 +243,7 @@ export class TaskExecutor {
       this.slotWork.set(a.slot, work);
       const p = ports.get(a.slot)!;
       this.slot(a.slot).post({
-        type: 'slot-deploy', jobId: msg.jobId, attempt: msg.attempt, app: msg.app, props: msg.props,
+        type: 'slot-deploy', jobId: msg.jobId, attempt: msg.attempt, app: msg.app, props: msg.props, graphFingerprint: msg.graphFingerprint,
         subtasks: a.subtasks, ports: p, batchSize: msg.batchSize, ...(msg.restore ? { restore: msg.restore } : {}),
       }, p.map((x) => x.port));
     }
@@ -183,9 +252,19 @@ export class TaskExecutor {
   /** Follows the local subtasks of each attempt: when all ended, its bridges to other task managers go. */
   private onSlotMessage(m: SlotToMain): void {
     if (m.type === 'task-state' && (m.state === 'FINISHED' || m.state === 'FAILED' || m.state === 'CANCELED')) {
-      const key = `${m.jobId}#${m.attempt}/`;
+      const key = attemptKey(m.jobId, m.attempt);
       const a = this.attempts.get(key);
-      if (a && --a.running <= 0) { this.attempts.delete(key); this.opts.dataPlane?.release(key); }
+      if (a) {
+        const id = subtaskId(m.subtask.vertex, m.subtask.index);
+        let found = false;
+        for (const set of a.live.values()) found = set.delete(id) || found;
+        if (!found) return; // reported already (e.g. by the watchdog, before the worker's own late report)
+        if ([...a.live.values()].every((x) => x.size === 0)) {
+          if (a.watchdog) clearTimeout(a.watchdog);
+          this.attempts.delete(key);
+          this.opts.dataPlane?.release(key);
+        }
+      }
     }
     this.send(m);
   }
@@ -200,13 +279,15 @@ export class TaskExecutor {
       // stopped to the job manager, which restarts only when every task of the attempt has ended).
       const reason2 = `lost the data connection to ${address}: ${reason}`;
       for (const slot of this.slots) slot?.post({ type: 'slot-fail', jobId: a.jobId, attempt: a.attempt, reason: reason2 });
+      this.watchCancellation(key);
     }
   }
 
   /** Cancels everything running here (e.g. the job manager connection was lost). */
   cancelAll(): void {
-    for (const a of this.attempts.values()) {
+    for (const [key, a] of this.attempts) {
       for (const slot of this.slots) slot?.post({ type: 'slot-cancel', jobId: a.jobId, attempt: a.attempt });
+      this.watchCancellation(key);
     }
   }
 
@@ -214,7 +295,62 @@ export class TaskExecutor {
 
   async shutdown(): Promise<void> {
     this.stopping = true;
+    for (const a of this.attempts.values()) if (a.watchdog) clearTimeout(a.watchdog);
     await Promise.all(this.slots.filter(Boolean).map((s) => s.terminate()));
     this.slots.length = 0;
   }
+}
+
+/** The prefix of an attempt's channel ids on the data plane, and its key here. */
+function attemptKey(jobId: string, attempt: number): string { return `${jobId}#${attempt}/`; }
+
+function parseSubtaskId(id: string): SubtaskRef {
+  const m = /^(.*)\[(\d+)\]$/.exec(id);
+  return m ? { vertex: m[1]!, index: Number(m[2]) } : { vertex: id, index: 0 };
+}
+
+function durationOr(v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  try { return toMillis(v, 'task.cancellation.timeout'); } catch { return fallback; }
+}
+
+/**
+ * What a deployment must satisfy before anything starts (it passed its schema, but may still not fit):
+ * slots this task manager has, each once; subtasks of vertices of the job graph within their
+ * parallelism; a placement that places every subtask of the job exactly once and includes this task
+ * manager with the same slots; edges between vertices of the graph.
+ */
+export function deploymentProblem(msg: DeployMessage, self: string, slots: number): string | undefined {
+  const vertices = new Map(msg.jobGraph.vertices.map((v) => [v.id, v]));
+  for (const v of msg.jobGraph.vertices) {
+    for (const e of v.inputs) {
+      if (!vertices.has(e.sourceVertex) || e.targetVertex !== v.id) return `edge ${e.id} connects vertices the job graph does not have`;
+    }
+  }
+  const seenSlots = new Set<number>();
+  for (const a of msg.slots) {
+    if (a.slot >= slots) return `slot ${a.slot} does not exist (this task manager has ${slots})`;
+    if (seenSlots.has(a.slot)) return `slot ${a.slot} is assigned twice`;
+    seenSlots.add(a.slot);
+  }
+  const placed = new Set<string>();
+  let mine: SlotAssignment[] | undefined;
+  for (const p of msg.placement) {
+    if (p.taskManagerId === self) mine = p.assignments;
+    if (!(p.taskManagerId in msg.dataAddresses)) return `task manager ${p.taskManagerId} of the placement has no data address`;
+    for (const a of p.assignments) {
+      for (const s of a.subtasks) {
+        const v = vertices.get(s.vertex);
+        if (!v || s.index >= v.parallelism) return `subtask ${s.vertex}[${s.index}] is not one of the job graph`;
+        const id = `${s.vertex}[${s.index}]`;
+        if (placed.has(id)) return `subtask ${id} is placed twice`;
+        placed.add(id);
+      }
+    }
+  }
+  const total = msg.jobGraph.vertices.reduce((n, v) => n + v.parallelism, 0);
+  if (placed.size !== total) return `the placement holds ${placed.size} of the job's ${total} subtasks`;
+  const key = (as: SlotAssignment[]) => JSON.stringify(as.map((a) => [a.slot, a.subtasks.map((x) => `${x.vertex}[${x.index}]`)]).sort());
+  if (!mine || key(mine) !== key(msg.slots)) return 'its slots differ from what the placement says this task manager runs';
+  return undefined;
 }

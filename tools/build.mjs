@@ -10,7 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const stamp = join(dist, '.stamp');
 const SOURCE_DIRS = ['core', 'connectors', 'jobmanager', 'taskmanager', 'local', 'cli', 'deploy'];
-const ENTRIES = { cli: 'cli/index.ts', worker: 'taskmanager/slot-worker.ts', api: 'index.ts' };
+const ENTRIES = { cli: 'cli/index.ts', worker: 'taskmanager/slot-worker.ts', 'graph-builder': 'jobmanager/build/graph-builder-worker.ts', api: 'index.ts' };
 
 function newestSource() {
   let newest = statSync(join(root, 'index.ts')).mtimeMs;

@@ -16,6 +16,9 @@ export const SYSTEM_PROPERTIES = {
   'restart.delay': { type: 'duration', default: 1000, description: 'Delay before a restart (the first one, for exponential-delay).' },
   'pipeline.max-parallelism': { type: 'number', default: 128, description: 'Number of key groups: the upper bound of any keyed operator\'s parallelism, fixed for the life of the job\'s state.' },
   'pipeline.batch-size': { type: 'number', default: 1024, description: 'Records per batch read by a source.' },
+  'slot.request.timeout': { type: 'duration', default: 300_000, description: 'How long a job waits for free slots (held by other jobs, or, after a job manager failover, until its task managers are back) before it fails.' },
+  'task.cancellation.timeout': { type: 'duration', default: 30_000, description: 'After a cancel, a task that has not stopped within this time has its slot\'s worker thread terminated and replaced (Flink\'s task cancellation watchdog).' },
+  'job.build.timeout': { type: 'duration', default: 30_000, description: 'Longest time the job manager lets a bundle load and build() run (in a worker thread) before it refuses the job; read from the job manager\'s cluster defaults (--property), not from the job.' },
   'execution.savepoint.path': { type: 'string', default: undefined, description: 'Start the job from this savepoint or checkpoint (directory or _metadata file); set by --from-savepoint.' },
 } as const;
 
@@ -30,6 +33,8 @@ export interface JobConfig {
   restart: RestartConfig;
   maxParallelism: number;
   batchSize: number;
+  slotRequestTimeoutMs: number;
+  cancellationTimeoutMs: number;
 }
 
 export function compileJobConfig(props: Props): JobConfig {
@@ -51,5 +56,7 @@ export function compileJobConfig(props: Props): JobConfig {
     },
     maxParallelism,
     batchSize: Math.max(1, props.getNumber('pipeline.batch-size', SYSTEM_PROPERTIES['pipeline.batch-size'].default)),
+    slotRequestTimeoutMs: props.getDuration('slot.request.timeout', SYSTEM_PROPERTIES['slot.request.timeout'].default),
+    cancellationTimeoutMs: props.getDuration('task.cancellation.timeout', SYSTEM_PROPERTIES['task.cancellation.timeout'].default),
   };
 }

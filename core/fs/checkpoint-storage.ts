@@ -1,7 +1,7 @@
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { RlinkError } from '../errors';
-import { WebHdfsClient, parseHdfsUrl } from './webhdfs-client';
+import { WebHdfsClient, WebHdfsRemoteError, parseHdfsUrl } from './webhdfs-client';
 
 /**
  * Where checkpoint and savepoint files live: a local (or shared, mounted) directory, or HDFS through
@@ -16,6 +16,11 @@ import { WebHdfsClient, parseHdfsUrl } from './webhdfs-client';
 export interface CheckpointStorage {
   /** Writes the whole file, creating its directory; atomic. */
   writeFile(path: string, data: Buffer | string): Promise<void>;
+  /**
+   * Creates the file only if it does not exist, atomically (two writers: exactly one wins); false
+   * when it existed. The job manager's leader election rests on it.
+   */
+  createExclusive(path: string, data: Buffer | string): Promise<boolean>;
   /** The file's bytes, or null when there is no such file. */
   readFile(path: string): Promise<Buffer | null>;
   /** The names in a directory ([] when it does not exist). */
@@ -37,6 +42,23 @@ export class LocalCheckpointStorage implements CheckpointStorage {
     const tmp = `${path}.tmp`;
     await writeFile(tmp, data);
     await rename(tmp, path);
+  }
+
+  async createExclusive(path: string, data: Buffer | string): Promise<boolean> {
+    await mkdir(dirname(path), { recursive: true });
+    // Written aside first, then linked into place: link() fails when the name exists, and a reader
+    // never sees a half-written file.
+    const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(tmp, data);
+    try {
+      await link(tmp, path);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    } finally {
+      await rm(tmp, { force: true });
+    }
   }
 
   async readFile(path: string): Promise<Buffer | null> {
@@ -76,6 +98,17 @@ export class WebHdfsCheckpointStorage implements CheckpointStorage {
     // HDFS's rename does not replace an existing file
     await this.client.delete(target, false);
     if (!(await this.client.rename(tmp, target))) throw new RlinkError('RLINK_HDFS', `WebHDFS RENAME ${tmp} → ${target}: refused`);
+  }
+
+  /** CREATE with overwrite=false: the namenode refuses an existing path (FileAlreadyExistsException). */
+  async createExclusive(path: string, data: Buffer | string): Promise<boolean> {
+    try {
+      await this.client.create(this.pathOf(path), data, { overwrite: false });
+      return true;
+    } catch (e) {
+      if (e instanceof WebHdfsRemoteError && e.exception === 'FileAlreadyExistsException') return false;
+      throw e;
+    }
   }
 
   readFile(path: string): Promise<Buffer | null> { return this.client.tryOpen(this.pathOf(path)); }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { StreamGraph, StreamNode, Partitioning } from './stream-graph';
 import { RlinkError } from '../errors';
 
@@ -110,4 +111,19 @@ export function buildJobGraph(graph: StreamGraph): JobGraph {
 /** Network edges leaving `vertex` (consumers in other vertices). */
 export function outputEdges(job: JobGraph, vertexId: string): JobEdge[] {
   return job.vertices.flatMap((v) => v.inputs.filter((e) => e.sourceVertex === vertexId));
+}
+
+/**
+ * A hash of the job graph's topology (vertices, their nodes and parallelism, edges and their
+ * partitioning). The job manager sends it with every deployment; every slot builds the graph again
+ * from the same bundle and compares, so a `build` that depends on the host, the clock or chance fails
+ * the job with RLINK_NONDETERMINISTIC_GRAPH instead of wiring channels that do not match.
+ */
+export function jobGraphFingerprint(job: JobGraph): string {
+  const topology = {
+    maxParallelism: job.maxParallelism,
+    watermarkSlack: job.watermarkSlack,
+    vertices: job.vertices.map((v) => [v.id, v.parallelism, v.nodes, v.inputs.map((e) => [e.id, e.sourceVertex, e.sourceNode, e.sideOutput ?? null, e.targetNode, e.partitioning])]),
+  };
+  return createHash('sha256').update(JSON.stringify(topology)).digest('hex').slice(0, 32);
 }

@@ -1,5 +1,7 @@
 import { RlinkError, errorMessage } from '../errors';
 import { checkpointStorageFor, type CheckpointStorage } from '../fs/checkpoint-storage';
+import type { SubtaskSnapshot } from '../runtime/task';
+import { s, SchemaViolation, type Schema } from './schema';
 
 /**
  * A completed checkpoint's `_metadata` file: which snapshot file holds each operator's state for each
@@ -22,6 +24,31 @@ export interface CheckpointMetadata {
   operators: Record<string, { vertex: string; parallelism: number; files: string[] }>;
 }
 
+const MetadataSchema: Schema<CheckpointMetadata> = s.object({
+  version: s.literal(METADATA_VERSION),
+  jobId: s.string({ max: 200 }),
+  jobName: s.string({ max: 10_000 }),
+  checkpointId: s.int({ min: 1 }),
+  timestamp: s.number(),
+  savepoint: s.boolean(),
+  operators: s.record(s.object({
+    vertex: s.string({ min: 1, max: 200 }), parallelism: s.int({ min: 1, max: 32768 }), files: s.array(s.string({ max: 4096 }), { max: 32768 }),
+  }), { maxKeys: 100_000 }),
+});
+
+/** The shape of a subtask's snapshot file; operator state itself is the operator's to check. */
+const SnapshotSchema: Schema<SubtaskSnapshot> = s.object({
+  vertex: s.string({ min: 1, max: 200 }),
+  index: s.int({ min: 0, max: 32767 }),
+  parallelism: s.int({ min: 1, max: 32768 }),
+  checkpointId: s.int({ min: 1 }),
+  operators: s.array(s.object({
+    operatorId: s.string({ min: 1, max: 200 }),
+    operatorState: s.optional(s.json()),
+    keyedState: s.optional(s.record(s.json(), { maxKeys: 32768, key: s.string({ pattern: /^\d+$/ }) })),
+  }), { max: 10_000 }),
+});
+
 /** Writes `_metadata` (atomically: a reader never sees half a metadata file) to the storage of `path`. */
 export async function writeCheckpointMetadata(path: string, meta: CheckpointMetadata, storage: CheckpointStorage = checkpointStorageFor(path)): Promise<number> {
   const text = JSON.stringify(meta, null, 1);
@@ -39,14 +66,17 @@ export async function readCheckpointMetadata(path: string, storage?: CheckpointS
   } catch (e) {
     throw new RlinkError('RLINK_CONFIG', `checkpoint metadata ${path} cannot be read: ${errorMessage(e)}`, { context: { file: path } });
   }
-  let meta: CheckpointMetadata;
-  try { meta = JSON.parse(text) as CheckpointMetadata; } catch {
+  let parsed: unknown;
+  try { parsed = JSON.parse(text); } catch {
     throw new RlinkError('RLINK_CONFIG', `checkpoint metadata ${path} is corrupt or truncated`, { context: { file: path } });
   }
-  if (meta.version !== METADATA_VERSION || typeof meta.checkpointId !== 'number' || typeof meta.operators !== 'object' || meta.operators === null) {
-    throw new RlinkError('RLINK_CONFIG', `checkpoint metadata ${path} is not an rlink checkpoint of version ${METADATA_VERSION}`, { context: { file: path } });
+  try {
+    return MetadataSchema.check(parsed, '_metadata');
+  } catch (e) {
+    const version = (parsed as { version?: unknown } | null)?.version;
+    if (version !== METADATA_VERSION) throw new RlinkError('RLINK_CONFIG', `checkpoint metadata ${path} is not an rlink checkpoint of version ${METADATA_VERSION}`, { context: { file: path } });
+    throw new RlinkError('RLINK_CONFIG', `checkpoint metadata ${path} is not valid: ${errorMessage(e)}`, { context: { file: path } });
   }
-  return meta;
 }
 
 /** A subtask snapshot file's text, from the storage of `path`; a missing file is an error naming it. */
@@ -72,4 +102,26 @@ export function parseSnapshot(text: string): unknown {
     }
     return v;
   });
+}
+
+/**
+ * Reads and checks one subtask's snapshot file: JSON of a snapshot's shape, of checkpoint
+ * `checkpointId`, of the subtask `expected` names. A file that is not (a truncated write, another
+ * file, `{"not":"a snapshot"}`) is an RLINK_CONFIG error naming the file and what is wrong, so a restore
+ * treats it as it treats a missing file: the checkpoint is unusable.
+ */
+export async function readSubtaskSnapshot(path: string, storage: CheckpointStorage, expected: { checkpointId: number; vertex?: string; index?: number }): Promise<SubtaskSnapshot> {
+  const bad = (why: string) => new RlinkError('RLINK_CONFIG', `checkpoint ${expected.checkpointId}: ${path} is not a usable snapshot: ${why}`, { context: { file: path } });
+  let text: string;
+  try { text = await readSnapshotText(path, storage); } catch (e) {
+    throw new RlinkError('RLINK_CONFIG', `checkpoint ${expected.checkpointId}: cannot read ${path}: ${errorMessage(e)}`, { context: { file: path } });
+  }
+  let parsed: unknown;
+  try { parsed = parseSnapshot(text); } catch (e) { throw bad(`not JSON (${errorMessage(e)})`); }
+  let snap: SubtaskSnapshot;
+  try { snap = SnapshotSchema.check(parsed, 'snapshot'); } catch (e) { throw bad(e instanceof SchemaViolation ? e.message : errorMessage(e)); }
+  if (snap.checkpointId !== expected.checkpointId) throw bad(`it belongs to checkpoint ${snap.checkpointId}`);
+  if (expected.vertex !== undefined && snap.vertex !== expected.vertex) throw bad(`it is the snapshot of ${snap.vertex}, not of ${expected.vertex}`);
+  if (expected.index !== undefined && snap.index !== expected.index) throw bad(`it is subtask ${snap.index}'s, not subtask ${expected.index}'s`);
+  return snap;
 }

@@ -14,15 +14,18 @@ import { fileURLToPath } from 'node:url';
 declare const RLINK_RUNTIME_VERSION: string;
 
 const self = fileURLToPath(import.meta.url);
-if (!isMainThread && (workerData as { slot?: number } | null)?.slot !== undefined) {
+const role = isMainThread ? undefined : (workerData as { role?: string } | null)?.role;
+if (role === 'slot') {
   await import('../../taskmanager/slot-worker');
+} else if (role === 'graph-builder') {
+  await import('../../jobmanager/build/graph-builder-worker');
 } else {
   await main(process.argv.slice(2));
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { setWorkerScript } = await import('../../taskmanager/worker-script');
-  setWorkerScript(self);
+  const { useRuntimeBundle } = await import('../../core/app/worker-scripts');
+  useRuntimeBundle(self);
   type Runnable = { run(argv: string[], config: unknown): Promise<unknown> };
   const commands: Record<string, Runnable> = {
     'jobmanager start': (await import('../../cli/commands/jobmanager/start')).default as unknown as Runnable,

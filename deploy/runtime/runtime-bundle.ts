@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, mkdirSync, renameSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { tarGz } from './tarball';
-import { packageRoot } from '../../taskmanager/worker-script';
+import { packageRoot } from '../../core/app/worker-scripts';
 
 export interface RuntimeBundle {
   /** The bundle file (dist/runtime/rlink.mjs). */

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { Props } from '../../core/api/props';
-import { loadAppBundle } from '../../core/app/load';
 import { RlinkError, errorMessage, type ErrorCode } from '../../core/errors';
 import type { Logger } from '../../core/logging';
 import type { JobManager } from '../job-manager';
@@ -64,9 +63,8 @@ export function applicationRoutes(router: Router, deps: ApplicationRoutesDeps): 
     if (app.removing) throw new HttpError(409, `application ${app.id} is shutting down: upload it again to run it`);
     const body = await readJsonBody(ctx.req, deps.maxJsonBytes, ctx.readyForBody);
     const props = propsFromBody(body);
-    const def = await clientErrors(() => loadAppBundle(app.path, app.id));
-    if (app.removing) throw new HttpError(409, `application ${app.id} is shutting down: upload it again to run it`);
-    const master = await clientErrors(async () => jm.submit(def, { kind: 'bundle', path: app.path, hash: app.hash }, props));
+    const master = await clientErrors(() => jm.submitBundle({ path: app.path, hash: app.hash, applicationId: app.id }, props.toJSON()));
+    if (app.removing) { master.cancel(); throw new HttpError(409, `application ${app.id} was shut down while its job was being built: upload it again to run it`); }
     app.jobs.push(master.jobId);
     owner.set(master.jobId, app.id);
     log.info({ event: 'application.run', id: app.id, job: master.jobId }, `job ${master.jobId} (${master.name}) started from application ${app.id}`);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
@@ -142,6 +142,23 @@ export class ApplicationStore {
     this.byContent.set(app.hash, id);
     this.log.debug({ event: 'application.stored', id, hash: app.hash, bytes: app.bytes }, `application ${id} stored (${app.bytes} bytes)`);
     return app;
+  }
+
+  /**
+   * The application holding the bundle with this content hash; when this job manager has none, the
+   * bytes `load` gives (a recovering job manager reads them from the metadata storage) are checked
+   * against the hash and stored.
+   */
+  async ensureBundle(hash: string, load: () => Promise<Buffer | null>): Promise<StoredApplication> {
+    const known = this.byHash(hash);
+    if (known) return known;
+    const bytes = await load();
+    if (!bytes) throw new RlinkError('RLINK_NOT_FOUND', `bundle ${hash} is neither on this job manager nor in the metadata storage`);
+    const got = createHash('sha256').update(bytes).digest('hex');
+    if (got !== hash) throw new RlinkError('RLINK_INTERNAL', `bundle ${hash} from the metadata storage is damaged (its content hash is ${got})`);
+    const temp = this.uploadPath();
+    await writeFile(temp, bytes, { mode: 0o600 });
+    return (await this.adopt(temp, { hash, bytes: bytes.length, filename: null })).app;
   }
 
   /** Removes an application and its files. */

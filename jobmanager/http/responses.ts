@@ -1,23 +1,38 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorMessage } from '../../core/errors';
+import { RlinkError, codeOfStatus, errorMessage, isErrorCode, type ErrorCode } from '../../core/errors';
 
 /**
  * JSON responses and errors of the job manager's REST API. Errors have Flink's REST shape,
  * `{ "errors": ["message"] }`, with a proper status code.
  */
 
-/** An error that ends a request with `status` and `{ errors: [message] }`. */
-export class HttpError extends Error {
+/**
+ * An RlinkError that ends a request with `status` and `{ errors: [message], code }`. The status is
+ * the code's (core/errors.ts ERROR_CODES) unless the request needs a more precise one (405, 415).
+ */
+export class HttpError extends RlinkError {
+  private readonly httpStatus: number;
+
   constructor(
-    readonly status: number,
+    status: number,
     message: string,
     /** Extra response headers (`Allow`, `WWW-Authenticate`, …). */
     readonly headers: Record<string, string> = {},
-    /** A stable error code (RLINK_APP_BUILD, …) shown beside the message. */
-    readonly code?: string,
+    /** The stable error code; by default the one of the status. */
+    code?: ErrorCode | string,
   ) {
-    super(message);
+    super(isErrorCode(code) ? code : codeOfStatus(status), message);
     this.name = 'HttpError';
+    this.httpStatus = status;
+  }
+
+  override get status(): number { return this.httpStatus; }
+
+  /** Any error as an HttpError: an RlinkError keeps its code and gets its status; anything else is a 500. */
+  static from(e: unknown): HttpError {
+    if (e instanceof HttpError) return e;
+    if (e instanceof RlinkError) return new HttpError(e.status, errorMessage(e), {}, e.code);
+    return new HttpError(500, `internal error: ${errorMessage(e)}`, {}, 'RLINK_INTERNAL');
   }
 }
 

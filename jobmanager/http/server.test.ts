@@ -31,7 +31,7 @@ describe('routing', () => {
     for (const path of ['/', '/nope', '/jobs/a/b/c', '/job', '//jobs', '/overview/x']) {
       const r = await raw(h, 'GET', path);
       expect(r.status, path).toBe(404);
-      expect(JSON.parse(r.text)).toEqual({ errors: [expect.stringContaining('no such endpoint')] });
+      expect(JSON.parse(r.text)).toEqual({ errors: [expect.stringContaining('no such endpoint')], code: 'RLINK_NOT_FOUND' });
     }
     const del = await fetch(`${h.url}/jobs`, { method: 'DELETE' });
     expect(del.status).toBe(405);

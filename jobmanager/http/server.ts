@@ -12,7 +12,9 @@ import { checkServerToken, requireToken } from './auth';
 import { clusterRoutes } from './cluster-routes';
 import { jobRoutes } from './job-routes';
 import { MetricsExporter } from './metrics';
-import { HttpError, sendError, sendErrorAndClose } from './responses';
+import { HttpError, sendError, sendErrorAndClose, sendJson } from './responses';
+import { CONTROL_SOCKET_PATH, LEADER_HEADER } from '../../core/protocol/control-socket';
+import type { Leadership } from '../ha/leadership';
 import { Router, parseTarget } from './router';
 
 /**
@@ -47,7 +49,16 @@ export interface JobManagerServerOptions {
   onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Paths whose upgrades go to `onUpgrade`. Default `['/taskmanager']`. */
   upgradePaths?: readonly string[];
+  /** The store of uploaded bundles (default: one in `<dataDir>/applications`). */
+  store?: ApplicationStore;
+  /**
+   * With several job managers (HA): while this one is a standby, every request but `GET /leader` is
+   * answered 503 RLINK_NOT_LEADER with the leader's URL in `x-rlink-leader`, so clients try the next
+   * address. Without it this job manager always leads.
+   */
+  leadership?: Leadership;
 }
+
 
 export interface JobManagerServer {
   server: Server;
@@ -59,7 +70,7 @@ export interface JobManagerServer {
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_JSON_BYTES = 1024 * 1024;
-export const TASKMANAGER_UPGRADE_PATH = '/taskmanager';
+export const TASKMANAGER_UPGRADE_PATH = CONTROL_SOCKET_PATH;
 /** Grace for in-flight requests at close, in ms. */
 const CLOSE_GRACE_MS = 1_000;
 
@@ -69,7 +80,7 @@ export function createJobManagerServer(opts: JobManagerServerOptions): JobManage
   checkServerToken(opts.token);
   if (!apiInstalled) { installApi(api); apiInstalled = true; }
   const log = opts.logger.child({ component: 'jobmanager.http' });
-  const store = new ApplicationStore(opts.dataDir, log);
+  const store = opts.store ?? new ApplicationStore(opts.dataDir, log);
   const metrics = new MetricsExporter(opts.jobManager);
   const router = new Router();
   const apps = applicationRoutes(router, {
@@ -79,6 +90,9 @@ export function createJobManagerServer(opts: JobManagerServerOptions): JobManage
   });
   jobRoutes(router, { jobManager: opts.jobManager, applicationOf: apps.applicationOf, maxJsonBytes: opts.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES });
   clusterRoutes(router, { jobManager: opts.jobManager, metrics });
+  router.get('/leader', (ctx) => sendJson(ctx.res, 200, opts.leadership
+    ? { leader: opts.leadership.isLeader, epoch: opts.leadership.epoch, leaderUrl: opts.leadership.leaderUrl ?? null, ha: true }
+    : { leader: true, epoch: 0, leaderUrl: null, ha: false }));
   const upgradePaths = new Set(opts.upgradePaths ?? [TASKMANAGER_UPGRADE_PATH]);
 
   const dispatch = async (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> => {
@@ -92,6 +106,11 @@ export function createJobManagerServer(opts: JobManagerServerOptions): JobManage
     try {
       const target = parseTarget(req.url);
       path = target.path;
+      const lead = opts.leadership;
+      if (lead && !lead.isLeader && path !== '/leader') {
+        throw new HttpError(503, `this job manager is a standby${lead.leaderUrl ? `: the leader is ${lead.leaderUrl}` : ' (no leader elected yet)'}`,
+          lead.leaderUrl ? { [LEADER_HEADER]: lead.leaderUrl, 'Retry-After': '1' } : { 'Retry-After': '1' }, 'RLINK_NOT_LEADER');
+      }
       const m = router.match(method, target.segments);
       if (m.kind === 'not-found') throw new HttpError(404, `no such endpoint: ${method} ${shorten(path)}`);
       if (m.kind === 'method-not-allowed') {
@@ -157,15 +176,12 @@ export function createJobManagerServer(opts: JobManagerServerOptions): JobManage
 }
 
 function respondError(req: IncomingMessage, res: ServerResponse, e: unknown, log: Logger, what: string): void {
-  const status = e instanceof HttpError ? e.status : 500;
-  const message = e instanceof HttpError ? e.message : `internal error: ${errorMessage(e)}`;
-  if (status >= 500 && status !== 501) log.error({ event: 'http.error', request: what, err: errorMessage(e) }, `${what} failed: ${errorMessage(e)}`);
+  const err = HttpError.from(e);
+  if (err.status >= 500 && err.status !== 501) log.error({ event: 'http.error', request: what, code: err.code, err: errorMessage(e) }, `${what} failed: ${errorMessage(e)}`);
   if (res.headersSent || res.destroyed) { res.destroy(); return; }
-  const headers = e instanceof HttpError ? e.headers : {};
-  const code = e instanceof HttpError ? e.code : undefined;
   // A body not (fully) received must not be read as the next request: answer, drain briefly, close.
-  if (!req.complete) sendErrorAndClose(req, res, status, message, headers, code);
-  else sendError(res, status, message, headers, code);
+  if (!req.complete) sendErrorAndClose(req, res, err.status, err.message, err.headers, err.code);
+  else sendError(res, err.status, err.message, err.headers, err.code);
 }
 
 function shorten(path: string): string {
