@@ -5,7 +5,7 @@ import { JobManagerClient } from '../../core/client/jobmanager-client';
 
 /** Flags of every command that talks to a running cluster. */
 export const clusterFlags = {
-  jm: Flags.string({ description: 'The job manager\'s URL.', default: 'http://127.0.0.1:8770', helpGroup: 'CLUSTER' }),
+  jm: Flags.string({ description: 'The job manager\'s URL; with high availability the job managers\' URLs, comma-separated, tried in order.', default: 'http://127.0.0.1:8770', helpGroup: 'CLUSTER' }),
   'token-file': Flags.string({ description: `File holding the cluster token (default: $RLINK_TOKEN, else ${DEFAULT_TOKEN_FILE} when it exists).`, helpGroup: 'CLUSTER' }),
 };
 

@@ -345,9 +345,10 @@ describe('the other settings', () => {
     expectOneProblem(['metadata_storage: {}'], 3, 'metadata_storage.type', 'required');
   });
 
-  it('metadata_storage FileSystem needs an absolute path; Memory takes none', () => {
+  it('metadata_storage FileSystem needs an absolute path or an hdfs:// URL; Memory takes none', () => {
     expectOneProblem(['metadata_storage:', '  type: FileSystem'], 4, 'metadata_storage.path', 'required for type FileSystem');
-    expectOneProblem(['metadata_storage: { type: FileSystem, path: meta }'], 3, 'metadata_storage.path', `must be an absolute path (or start with ~/), got 'meta'`);
+    expectOneProblem(['metadata_storage: { type: FileSystem, path: meta }'], 3, 'metadata_storage.path', `must be an absolute path (or start with ~/) or an hdfs:// URL, got 'meta'`);
+    expectOneProblem(['metadata_storage: { type: FileSystem, path: "s3://bucket/meta" }'], 3, 'metadata_storage.path', `'s3://bucket/meta': only absolute paths and hdfs://namenode[:port]/path are supported, not s3://`);
     expectOneProblem(['metadata_storage:', '  type: Memory', '  path: /meta'], 5, 'metadata_storage.path', 'only type FileSystem takes a path');
   });
 

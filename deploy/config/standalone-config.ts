@@ -493,10 +493,10 @@ function readMetadataStorage(reader: YamlReader, entry: Entry | undefined, home:
   const type = reader.string(typeEntry);
   if (type === 'FileSystem') {
     if (!pathEntry) {
-      reader.problems.add(typeEntry.keyLine, `${entry.path}.path`, 'required for type FileSystem (an absolute directory, e.g. /data/rlink/meta)');
+      reader.problems.add(typeEntry.keyLine, `${entry.path}.path`, 'required for type FileSystem (an absolute directory every job manager reaches, e.g. /data/rlink/meta, or hdfs://namenode:8020/rlink/meta)');
       return { type: 'Memory' };
     }
-    const path = reader.absolutePath(pathEntry, home);
+    const path = storageDir(reader, pathEntry, home);
     return path === undefined ? { type: 'Memory' } : { type: 'FileSystem', path };
   }
   if (type === 'Memory') {
@@ -549,13 +549,14 @@ function readCheckpoint(reader: YamlReader, entry: Entry | undefined, home: stri
   const intervalEntry = section.get('interval');
   let dir: string | undefined;
   if (!dirEntry) reader.problems.add(entry.line, `${entry.path}.dir`, 'required: an absolute directory every host can reach, or hdfs://namenode[:port]/path');
-  else dir = checkpointDir(reader, dirEntry, home);
+  else dir = storageDir(reader, dirEntry, home);
   const interval = intervalEntry ? reader.duration(intervalEntry) : undefined;
   if (dir === undefined) return undefined;
   return interval === undefined ? { dir } : { dir, interval };
 }
 
-function checkpointDir(reader: YamlReader, entry: Entry, home: string): string | undefined {
+/** A directory every host reaches: an absolute path (~/ expanded) or hdfs://namenode[:port]/path. */
+function storageDir(reader: YamlReader, entry: Entry, home: string): string | undefined {
   const text = reader.string(entry);
   if (text === undefined) return undefined;
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text)?.[1];

@@ -92,7 +92,8 @@ export async function deployStandalone(config: StandaloneConfig, tmHosts: TaskMa
       const port = new URL(d.jobManagerUrl).port || '80';
       return host(d).script('start_job_manager.sh', [
         '--port', port, '--bind', jobManagerBind(d.jobManagerUrl), '--token-file', tokenFiles.get(d.machine.key)!,
-        '--data-dir', config.metadataStorage.type === 'FileSystem' ? config.metadataStorage.path : `${config.workDir}/jobmanager`,
+        '--data-dir', `${config.workDir}/jobmanager`, '--advertised-url', d.jobManagerUrl,
+        ...(config.metadataStorage.type === 'FileSystem' ? ['--metadata-dir', config.metadataStorage.path] : []),
         ...defaults.flatMap((p) => ['--property', p]),
       ]);
     });
@@ -100,16 +101,17 @@ export async function deployStandalone(config: StandaloneConfig, tmHosts: TaskMa
     await startAll(topology.taskManagers, async (d) => {
       progress(d.machine.host, `starting ${d.name}`);
       return host(d).script('start_task_manager.sh', [
-        '--instance', String(d.instance), '--jm', d.jobManagerUrl, '--slots', String(config.slots),
+        // Every job manager, in order: with HA the task manager fails over to the next one.
+        '--instance', String(d.instance), '--jm', topology.jobManagers.map((j) => j.jobManagerUrl).join(','), '--slots', String(config.slots),
         '--bind', config.taskManagerBindIp, '--advertised-host', d.machine.host,
         '--token-file', tokenFiles.get(d.machine.key)!, '--work-dir', `${config.workDir}/${d.name}`, '--id', d.taskManagerId!,
       ]);
     });
 
     phase('taskmanagers');
-    // 4. Every task manager registered with the (first) job manager.
+    // 4. Every task manager registered with the leader (the first job manager that answers as one).
     const leader = topology.jobManagers[0]!.jobManagerUrl;
-    const registered = await waitForRegistration(leader, token.token, topology.taskManagers, opts.registrationTimeoutMs ?? 60_000, config.workDir);
+    const registered = await waitForRegistration(topology.jobManagers.map((j) => j.jobManagerUrl), token.token, topology.taskManagers, opts.registrationTimeoutMs ?? 60_000, config.workDir);
     phase('registration');
     for (const d of topology.taskManagers) progress(d.machine.host, `${d.name} registered (${registered.get(d.taskManagerId!) ?? '?'} slots)`);
     return {
@@ -175,7 +177,7 @@ function row(d: Daemon, s: DaemonStatus | undefined, slots: number | null, state
 }
 
 /** Waits until every task manager's id is listed by the job manager; its slots by id. */
-async function waitForRegistration(url: string, token: string, tms: Daemon[], timeoutMs: number, workDir: string): Promise<Map<string, number>> {
+async function waitForRegistration(url: string | string[], token: string, tms: Daemon[], timeoutMs: number, workDir: string): Promise<Map<string, number>> {
   const client = new JobManagerClient(url, token);
   const end = Date.now() + timeoutMs;
   let lastError = '';

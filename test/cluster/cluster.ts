@@ -26,7 +26,7 @@ export interface TestCluster {
 }
 
 /** Reads stdout until the daemon's first JSON line (its ready message). */
-async function readyLine(proc: ResultPromise, log: string, timeoutMs: number): Promise<any> {
+export async function readyLine(proc: ResultPromise, log: string, timeoutMs: number): Promise<any> {
   return new Promise((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error(`no ready line within ${timeoutMs} ms (see ${log})`)), timeoutMs);
@@ -39,7 +39,7 @@ async function readyLine(proc: ResultPromise, log: string, timeoutMs: number): P
   });
 }
 
-function spawnDaemon(args: string[], env: Record<string, string>, log: string): ClusterProcess {
+export function spawnDaemon(args: string[], env: Record<string, string>, log: string): ClusterProcess {
   const proc = execa('node', [BIN, ...args, '--json'], { env, reject: false, stdin: 'ignore', buffer: false, cleanup: true });
   proc.stderr!.pipe(createWriteStream(log));
   return { proc, pid: proc.pid!, log };

@@ -26,6 +26,9 @@ export default class JobManagerStart extends BaseCommand {
     'yarn-app': Flags.string({ description: 'Inside a YARN container: the application\'s HDFS directory (token from there; the address is published there; the application\'s job is run once its task managers registered).', helpGroup: 'YARN' }),
     webhdfs: Flags.string({ description: 'WebHDFS address for --yarn-app (default: $RLINK_WEBHDFS).', helpGroup: 'YARN' }),
     'max-upload-mb': Flags.integer({ description: 'Largest accepted job bundle, in MiB.', default: 64, min: 1 }),
+    'metadata-dir': Flags.string({ description: 'High availability: a directory every job manager of the cluster reaches (shared path, or hdfs://…). Jobs are recorded there and survive this process; job managers on the same directory elect a leader, the others stand by.', helpGroup: 'HIGH AVAILABILITY' }),
+    'advertised-url': Flags.string({ description: 'The URL task managers and clients reach this job manager at (default: the listen address); the leader publishes it to standbys.', helpGroup: 'HIGH AVAILABILITY' }),
+    'lease-timeout': Flags.string({ description: 'A leader that does not renew its lease for this long is replaced by a standby.', default: '6s', helpGroup: 'HIGH AVAILABILITY' }),
   };
 
   async run(): Promise<{ url: string; tokenFile: string | null }> {
@@ -46,6 +49,8 @@ export default class JobManagerStart extends BaseCommand {
       port: flags.port, bind: flags.bind, token, dataDir: flags['data-dir'], logger,
       heartbeatTimeoutMs, maxUploadBytes: flags['max-upload-mb'] * 1024 * 1024,
       defaultProperties: parseDefaultProperties(flags.property ?? []),
+      ...(flags['metadata-dir'] ? { metadataDir: flags['metadata-dir'], leaseMs: toMillis(flags['lease-timeout'], '--lease-timeout') } : {}),
+      ...(flags['advertised-url'] ? { advertisedUrl: flags['advertised-url'] } : {}),
     });
     let url = jm.url;
     if (yarn) {
@@ -54,7 +59,7 @@ export default class JobManagerStart extends BaseCommand {
     }
     const ready = { url, tokenFile };
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(ready)}\n`);
-    else this.log(`job manager listening on ${jm.url}`);
+    else this.log(`job manager listening on ${jm.url}${flags['metadata-dir'] ? ` (high availability through ${flags['metadata-dir']}: leads once elected)` : ''}`);
     await waitForSignal();
     await jm.close();
     return ready;

@@ -5,6 +5,7 @@ import { BaseCommand } from '../../base-command';
 import { createLogger } from '../../../core/logging';
 import { RlinkError } from '../../../core/errors';
 import { startTaskManager } from '../../../taskmanager/daemon';
+import { MAX_SLOTS_PER_TASK_MANAGER } from '../../../core/protocol/control-messages';
 import { clusterToken } from '../../lib/cluster-flags';
 import { waitForSignal } from '../jobmanager/start';
 import { discoverJobManager, fetchToken, yarnContainer } from '../../../deploy/yarn/container-bootstrap';
@@ -16,8 +17,8 @@ export default class TaskManagerStart extends BaseCommand {
     '<%= config.bin %> taskmanager start --jm http://10.1.2.0:8770 --slots 4 --bind 0.0.0.0 --advertised-host 10.1.2.1',
   ];
   static override flags = {
-    jm: Flags.string({ description: 'The job manager\'s URL (required unless --yarn-app).' }),
-    slots: Flags.integer({ description: 'Slots (worker threads); default: the number of cores.', min: 1 }),
+    jm: Flags.string({ description: 'The job manager\'s URL (required unless --yarn-app); with high availability the job managers\' URLs, comma-separated, tried in order.' }),
+    slots: Flags.integer({ description: 'Slots (worker threads); default: the number of cores.', min: 1, max: MAX_SLOTS_PER_TASK_MANAGER }),
     bind: Flags.string({ description: 'Listen address of the data (shuffle) server.', default: '127.0.0.1' }),
     'data-port': Flags.integer({ description: 'Port of the data server (0: any free port).', default: 0, min: 0, max: 65535 }),
     'advertised-host': Flags.string({ description: 'Host name other task managers use to reach this one.' }),
