@@ -13,10 +13,9 @@ import { schedule, slotsNeeded, type SlotOffer, type Placement } from './schedul
 import { restartDelay } from './restart-strategy';
 import { CheckpointCoordinator, type CompletedCheckpoint } from './checkpoint-coordinator';
 import { readCheckpointMetadata, METADATA_FILE } from '../core/protocol/checkpoint-metadata';
-import { LocalCheckpointStorage, checkpointStorageFor, type CheckpointStorage } from '../core/fs/checkpoint-storage';
+import { LocalCheckpointStorage, checkpointStorageFor, ensurePrivateDefaultCheckpointDir, type CheckpointStorage } from '../core/fs/checkpoint-storage';
 import type { BuiltJob } from './build/built-job';
 import { JOB_RECORD_VERSION, type JobRecord } from './ha/job-store';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { statSync } from 'node:fs';
 
@@ -137,7 +136,7 @@ export class JobMaster {
     this.done = new Promise((r) => { this.resolveDone = r; });
     this.checkpoints = new CheckpointCoordinator({
       jobId, jobName: this.name, job: this.job, logger: opts.logger,
-      baseDir: this.config.checkpointDir ?? join(tmpdir(), 'rlink-checkpoints'),
+      baseDir: this.config.checkpointDir ?? ensurePrivateDefaultCheckpointDir(),
       intervalMs: this.config.checkpointIntervalMs,
       trigger: (c) => this.broadcast({ type: 'trigger-checkpoint', jobId, attempt: this.attempt, ...c }),
       notifyComplete: (id) => this.broadcast({ type: 'checkpoint-complete', jobId, attempt: this.attempt, checkpointId: id }),

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { AppRef } from '../core/protocol/control-messages';
@@ -9,6 +9,8 @@ import { RlinkError } from '../core/errors';
 /**
  * Job bundles on a task manager: fetched once from the job manager (`GET /bundles/<hash>` with the
  * cluster token), checked against their content hash, kept under `<workDir>/bundles/<hash>.mjs`.
+ * Bundles are the user's code with whatever it embeds (credentials, say): the directory is 0700 and
+ * each bundle 0600.
  */
 export class BundleCache {
   private readonly inflight = new Map<string, Promise<string>>();
@@ -32,7 +34,8 @@ export class BundleCache {
     const dir = join(this.workDir, 'bundles');
     const path = join(dir, `${hash}.mjs`);
     if (existsSync(path)) return path;
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700); // also when an older version created it open
     const url = new URL(`/bundles/${hash}`, this.jobManagerUrl());
     const res = await fetch(url, { headers: { authorization: bearer(this.token) } });
     if (!res.ok) throw new RlinkError('RLINK_APP_BUILD', `job manager answered ${res.status} for bundle ${hash}`, { retriable: res.status >= 500 });
@@ -40,7 +43,7 @@ export class BundleCache {
     const got = createHash('sha256').update(bytes).digest('hex');
     if (!got.startsWith(hash)) throw new RlinkError('RLINK_APP_BUILD', `bundle ${hash} arrived corrupted (content hash ${got.slice(0, 16)})`);
     const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, bytes);
+    await writeFile(tmp, bytes, { mode: 0o600 });
     await rename(tmp, path);
     return path;
   }

@@ -67,6 +67,8 @@ export class LineReader {
     if (nl >= end) nl = -1;
     if (nl === -1) {
       if (!this.eof) {
+        // An unterminated line already past the limit is skipped from here on, whatever the buffer size.
+        if (!this.skipping && end - start > this.maxLineBytes + 1) this.skipping = true;
         if (this.skipping) { this.offset += end - start; this.start = this.end = 0; }
         return undefined;
       }
@@ -86,6 +88,8 @@ export class LineReader {
     let to = nl;
     if (to > from && buf[to - 1] === 13) to--;
     if (this.offset - consumed === 0 && to - from >= 3 && buf[from] === 0xef && buf[from + 1] === 0xbb && buf[from + 2] === 0xbf) from += 3;
+    // The limit holds for every line, also one that fits in the buffer (the terminator not counted).
+    if (to - from > this.maxLineBytes) return LINE_TOO_LONG;
     return buf.toString('utf8', from, to);
   }
 
@@ -100,13 +104,14 @@ export class LineReader {
     }
     if (this.end === this.buf.length) {
       // One line fills the whole buffer: grow it, or skip the line once it passes the limit.
-      if (this.buf.length >= this.maxLineBytes) {
+      // (a line at the limit needs room for its \r\n too)
+      if (this.buf.length >= this.maxLineBytes + 2) {
         this.skipping = true;
         this.offset += this.end;
         this.end = 0;
         this.buf = Buffer.allocUnsafe(this.chunkBytes);
       } else {
-        const bigger = Buffer.allocUnsafe(Math.min(this.buf.length * 2, Math.max(this.maxLineBytes, this.chunkBytes)));
+        const bigger = Buffer.allocUnsafe(Math.min(this.buf.length * 2, Math.max(this.maxLineBytes + 2, this.chunkBytes)));
         this.buf.copy(bigger, 0, 0, this.end);
         this.buf = bigger;
       }

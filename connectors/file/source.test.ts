@@ -110,6 +110,23 @@ describe('file source: jsonl', () => {
     expect(ctx.metrics.recordsInvalid).toBe(1);
   });
 
+  it('enforces maxLineBytes for any longer line: one that fits in a read chunk, one across chunks, the last one', async () => {
+    const f = join(dir, 'limit.jsonl');
+    const exact = `{"k":"${'x'.repeat(1000 - 8)}"}`; // 1000 bytes: at the limit, kept
+    const over = `{"k":"${'y'.repeat(1001 - 8)}"}`; // 1001 bytes: one too many
+    expect(Buffer.byteLength(exact)).toBe(1000);
+    await writeFile(f, `${exact}\r\n${over}\n{"a":1}\n${over}\n{"a":2}\n${over}`);
+    for (const readChunkBytes of [1 << 20, 700, 1001, 64]) {
+      const { ctx, reader: r } = reader({ path: f, format: 'jsonl', readChunkBytes, maxLineBytes: 1000 });
+      await r.open();
+      const got = await drain(r);
+      expect(got.values, `chunk ${readChunkBytes}`).toEqual([{ k: 'x'.repeat(992) }, { a: 1 }, { a: 2 }]);
+      expect(got.where).toEqual([`${f}:1`, `${f}:3`, `${f}:5`]);
+      expect(ctx.metrics.recordsInvalid).toBe(3);
+      await r.close();
+    }
+  });
+
   it('a missing path is a clear RLINK_CONFIG error', async () => {
     const missing = join(dir, 'nope');
     const { reader: r } = reader({ path: missing, format: 'jsonl' });

@@ -1,12 +1,12 @@
 /** Checkpoint storage: the local directory and HDFS (through the WebHDFS emulator) behave alike; the choice by path. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startWebHdfsEmulator, type WebHdfsEmulator } from '../../test/emulators/webhdfs';
-import { LocalCheckpointStorage, WebHdfsCheckpointStorage, checkpointStorageFor, type CheckpointStorage } from './checkpoint-storage';
+import { LocalCheckpointStorage, WebHdfsCheckpointStorage, checkpointStorageFor, defaultCheckpointDir, ensurePrivateDefaultCheckpointDir, type CheckpointStorage } from './checkpoint-storage';
 import { WebHdfsClient } from './webhdfs-client';
 import { readCheckpointMetadata, writeCheckpointMetadata, METADATA_VERSION } from '../protocol/checkpoint-metadata';
 
@@ -91,5 +91,29 @@ describe('checkpointStorageFor', () => {
     await new Promise<void>((r) => closed.close(() => r()));
     const s = checkpointStorageFor('hdfs://nn/cp', { RLINK_WEBHDFS: `http://127.0.0.1:${port}` });
     await expect(s.writeFile('hdfs://nn/cp/x', 'y')).rejects.toThrow(new RegExp(`^WebHDFS http://127\\.0\\.0\\.1:${port} unreachable: ECONNREFUSED`));
+  });
+});
+
+describe('local checkpoint storage keeps state private', () => {
+  it('creates directories 0700 and files 0600, also through createExclusive and mkdirs', async () => {
+    const s = new LocalCheckpointStorage();
+    const base = join(localDir, 'private');
+    await s.writeFile(join(base, 'job', 'chk-1', 'op-0'), 'state');
+    await s.createExclusive(join(base, 'leader', 'epoch-1'), 'lease');
+    await s.mkdirs(join(base, 'job', 'chk-2'));
+    for (const d of [base, join(base, 'job'), join(base, 'job', 'chk-1'), join(base, 'leader'), join(base, 'job', 'chk-2')]) {
+      expect((statSync(d).mode & 0o777).toString(8), d).toBe('700');
+    }
+    for (const f of [join(base, 'job', 'chk-1', 'op-0'), join(base, 'leader', 'epoch-1')]) {
+      expect((statSync(f).mode & 0o777).toString(8), f).toBe('600');
+    }
+  });
+
+  it('the default checkpoint directory is made private (0700), also when it exists open', () => {
+    const dir = defaultCheckpointDir();
+    mkdirSync(dir, { recursive: true });
+    if (statSync(dir).uid === process.getuid?.()) chmodSync(dir, 0o755);
+    expect(ensurePrivateDefaultCheckpointDir()).toBe(dir);
+    expect((statSync(dir).mode & 0o777).toString(8)).toBe('700');
   });
 });

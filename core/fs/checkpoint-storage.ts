@@ -1,4 +1,6 @@
 import { link, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { RlinkError } from '../errors';
 import { WebHdfsClient, WebHdfsRemoteError, parseHdfsUrl } from './webhdfs-client';
@@ -33,23 +35,44 @@ export interface CheckpointStorage {
   readonly describe: string;
 }
 
-/** Today's behaviour: node:fs on a local or shared directory. */
+const PRIVATE_DIR = 0o700;
+const PRIVATE_FILE = 0o600;
+
+/** `checkpoint.dir` when a job sets none: `<os.tmpdir()>/rlink-checkpoints`. */
+export function defaultCheckpointDir(): string { return join(tmpdir(), 'rlink-checkpoints'); }
+
+/**
+ * Makes the default checkpoint directory private (0700): it is shared by every job of the user on a
+ * host, under a world-readable tmp directory. One created by an older rlink is tightened.
+ */
+export function ensurePrivateDefaultCheckpointDir(): string {
+  const dir = defaultCheckpointDir();
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+  const st = statSync(dir);
+  if ((st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) chmodSync(dir, PRIVATE_DIR);
+  return dir;
+}
+
+/**
+ * node:fs on a local or shared directory. Checkpoints hold the job's state (records, keys), so what
+ * this storage creates is private to the user running rlink: directories 0700, files 0600.
+ */
 export class LocalCheckpointStorage implements CheckpointStorage {
   readonly describe = 'local directory';
 
   async writeFile(path: string, data: Buffer | string): Promise<void> {
-    await mkdir(dirname(path), { recursive: true });
+    await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR });
     const tmp = `${path}.tmp`;
-    await writeFile(tmp, data);
+    await writeFile(tmp, data, { mode: PRIVATE_FILE });
     await rename(tmp, path);
   }
 
   async createExclusive(path: string, data: Buffer | string): Promise<boolean> {
-    await mkdir(dirname(path), { recursive: true });
+    await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR });
     // Written aside first, then linked into place: link() fails when the name exists, and a reader
     // never sees a half-written file.
     const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, data);
+    await writeFile(tmp, data, { mode: PRIVATE_FILE });
     try {
       await link(tmp, path);
       return true;
@@ -75,7 +98,7 @@ export class LocalCheckpointStorage implements CheckpointStorage {
     }
   }
 
-  async mkdirs(dir: string): Promise<void> { await mkdir(dir, { recursive: true }); }
+  async mkdirs(dir: string): Promise<void> { await mkdir(dir, { recursive: true, mode: PRIVATE_DIR }); }
 
   async remove(path: string, recursive: boolean): Promise<void> { await rm(path, { recursive, force: true }); }
 

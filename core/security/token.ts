@@ -14,9 +14,20 @@ export const DEFAULT_TOKEN_FILE = '~/.rlink/token';
 
 export { expandHome };
 
+/** A file's permission bits as `0600`. */
+export function octalMode(mode: number): string { return `0${(mode & 0o777).toString(8).padStart(3, '0')}`; }
+
+/**
+ * The token in `path`. A token file that group or others may read or write is refused, as ssh refuses
+ * an unprotected private key: whoever reads the token can run code on every host of the cluster.
+ */
 export function readTokenFile(path: string): string {
   const file = resolve(expandHome(path));
   if (!existsSync(file)) throw new RlinkError('RLINK_CONFIG', `token file ${file} does not exist`, { context: { file } });
+  const mode = statSync(file).mode;
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    throw new RlinkError('RLINK_CONFIG', `token file ${file} is accessible by group or others (mode ${octalMode(mode)}): run chmod 600 ${file}`, { context: { file } });
+  }
   const token = readFileSync(file, 'utf8').trim();
   if (token.length < 16) throw new RlinkError('RLINK_CONFIG', `token file ${file} holds no token (at least 16 characters)`, { context: { file } });
   return token;
@@ -35,14 +46,17 @@ export function resolveToken(opts: { tokenFile?: string | undefined; env?: NodeJ
 }
 
 /** Creates a random token in `path` (mode 0600, parent directory 0700) unless one is there; returns it. */
-export function ensureTokenFile(path: string = DEFAULT_TOKEN_FILE): { token: string; file: string; created: boolean } {
+export function ensureTokenFile(path: string = DEFAULT_TOKEN_FILE): { token: string; file: string; created: boolean; mode: string } {
   const file = resolve(expandHome(path));
-  if (existsSync(file) && statSync(file).size > 0) return { token: readTokenFile(file), file, created: false };
+  if (existsSync(file) && statSync(file).size > 0) {
+    const token = readTokenFile(file);
+    return { token, file, created: false, mode: octalMode(statSync(file).mode) };
+  }
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const token = randomBytes(32).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
-  return { token, file, created: true };
+  return { token, file, created: true, mode: octalMode(statSync(file).mode) };
 }
 
 /** Constant-time check of an `Authorization: Bearer …` header against the token. */

@@ -180,9 +180,14 @@ describe('YAML and top-level shape', () => {
     expect(error.message).toContain(`  ${FILE}:4: syntax: Tabs are not allowed as indentation`);
   });
 
-  it('reports a duplicate key as a syntax error on its line', () => {
-    const error = failure(yaml(...REQUIRED, 'task_manager_slots: 2', 'task_manager_slots: 3'));
-    expect(error.message).toContain(`  ${FILE}:4: syntax: Map keys must be unique`);
+  it('names a duplicate key, at any depth, with the line of its first setting', () => {
+    const error = failure(yaml(...REQUIRED, 'task_manager_slots: 2', 'task_manager_slots: 3', 'ssh:', '  user: a', '  port: 22', '  user: b', 'checkpoint: { dir: /c, interval: 1s, dir: /d }'));
+    expect(error.message).toBe([
+      `${FILE}: 3 problems`,
+      `  ${FILE}:4: task_manager_slots: duplicate key (first set at line 3)`,
+      `  ${FILE}:8: ssh.user: duplicate key (first set at line 6)`,
+      `  ${FILE}:9: checkpoint.dir: duplicate key (first set at line 9)`,
+    ].join('\n'));
   });
 
   it('rejects a top level that is a list', () => {

@@ -331,6 +331,26 @@ const DEFAULT_NODE = 'node';
 const DEFAULT_DEPLOY_CONCURRENCY = 8;
 const MAX_DEPLOY_CONCURRENCY = 256;
 
+/** Every key set twice in one mapping, at any depth, with the line of its first setting. */
+function duplicateKeys(node: unknown, path: string, lines: LineCounter): Array<{ line: number; path: string; firstLine: number }> {
+  const out: Array<{ line: number; path: string; firstLine: number }> = [];
+  const lineOf = (n: unknown) => lines.linePos((n as Node | undefined)?.range?.[0] ?? 0).line;
+  if (isMap(node)) {
+    const first = new Map<string, number>();
+    for (const pair of node.items) {
+      const name = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const at = `${path}${path ? '.' : ''}${name}`;
+      const seen = first.get(name);
+      if (seen !== undefined) out.push({ line: lineOf(pair.key), path: at, firstLine: seen });
+      else first.set(name, lineOf(pair.key));
+      out.push(...duplicateKeys(pair.value, at, lines));
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => out.push(...duplicateKeys(item, `${path}[${i}]`, lines)));
+  }
+  return out;
+}
+
 /** Reads and validates `standalone.yaml`; throws one RLINK_CONFIG error listing every problem. */
 export function loadStandaloneConfig(file: string, opts: { home?: string } = {}): StandaloneConfig {
   const path = resolve(file);
@@ -343,7 +363,8 @@ export function parseStandaloneConfig(text: string, file: string, opts: { home?:
   const home = opts.home ?? homedir();
   const problems = new ProblemList(path);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { keepSourceTokens: true, lineCounter, prettyErrors: true, uniqueKeys: true });
+  // Duplicate keys are found below, by path, rather than as the parser's anonymous syntax error.
+  const doc = parseDocument(text, { keepSourceTokens: true, lineCounter, prettyErrors: true, uniqueKeys: false });
 
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
@@ -352,6 +373,8 @@ export function parseStandaloneConfig(text: string, file: string, opts: { home?:
     }
     problems.throwIfAny();
   }
+  for (const d of duplicateKeys(doc.contents, '', lineCounter)) problems.add(d.line, d.path, `duplicate key (first set at line ${d.firstLine})`);
+  problems.throwIfAny();
 
   const reader = new YamlReader(doc, lineCounter, problems);
   const root = reader.entry(doc.contents, '', 1);

@@ -41,7 +41,7 @@ export default class JobManagerStart extends BaseCommand {
       const t = ensureTokenFile(DEFAULT_TOKEN_FILE);
       token = t.token;
       tokenFile = t.file;
-      process.stderr.write(`${t.created ? 'generated a cluster token in' : 'using the cluster token in'} ${t.file} (mode 0600)\n`);
+      process.stderr.write(`${t.created ? 'generated a cluster token in' : 'using the cluster token in'} ${t.file} (mode ${t.mode})\n`);
     }
     const heartbeatTimeoutMs = toMillis(flags['heartbeat-timeout'], '--heartbeat-timeout');
     if (heartbeatTimeoutMs < 100) throw new RlinkError('RLINK_CONFIG', `--heartbeat-timeout ${flags['heartbeat-timeout']} is too short (at least 100ms)`);
