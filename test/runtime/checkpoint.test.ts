@@ -4,7 +4,7 @@
  * and the file sink publishing exactly once.
  */
 import { describe, it, expect } from 'vitest';
-import { readdirSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { pino } from 'pino';
 import { join } from 'node:path';
 import { defineApp, sources, sinks, WatermarkStrategy, TumblingEventTimeWindows, count, sum, type AppDefinition } from '../../index';
@@ -78,7 +78,20 @@ describe('checkpoints', () => {
     expect(r.error).toContain(`checkpoint.dir ${join(file, 'checkpoints')} is not writable`);
   });
 
-  it('falls back to the previous checkpoint when the latest is corrupt, and says so in the log', async () => {
+  // Ways the newest completed checkpoint can be unusable: each must be skipped like a corrupt one.
+  const corruptions: Array<[string, (chk: string) => void]> = [
+    ['a truncated snapshot file', (chk) => writeFileSync(join(chk, readdirSync(chk).find((f) => f.endsWith('.json'))!), '{"vertex": "trunc')],
+    ['a snapshot file that is JSON but not a snapshot', (chk) => writeFileSync(join(chk, readdirSync(chk).find((f) => f.endsWith('.json'))!), '{"not":"a snapshot"}')],
+    ['a snapshot file that is a JSON array', (chk) => writeFileSync(join(chk, readdirSync(chk).find((f) => f.endsWith('.json'))!), '[1,2,3]')],
+    ['a _metadata that is JSON but not checkpoint metadata', (chk) => writeFileSync(join(chk, '_metadata'), '{"not":"a snapshot"}')],
+    ['a snapshot file of another checkpoint', (chk) => {
+      const files = readdirSync(chk).filter((f) => f.endsWith('.json'));
+      const text = readFileSync(join(chk, files[0]!), 'utf8');
+      writeFileSync(join(chk, files[0]!), text.replace(/"checkpointId":\s*(\d+)/, (_m, n: string) => `"checkpointId":${Number(n) + 1000}`));
+    }],
+  ];
+
+  it.each(corruptions)('falls back to the previous checkpoint when the latest has %s, and says so in the log', async (_what, corrupt) => {
     const N = 40_000;
     let failed = false;
     const dir = tempDir();
@@ -92,13 +105,11 @@ describe('checkpoints', () => {
           .map((r: { k: number; ts: number; v: number }) => {
             if (!failed && r.ts === 300_000) {
               failed = true;
-              // Truncate a snapshot file of the newest completed checkpoint, then fail.
               const job = readdirSync(cps)[0]!;
               // The newest completed one (with _metadata), not one still being written.
               const chk = readdirSync(join(cps, job)).filter((d) => d.startsWith('chk-') && existsSync(join(cps, job, d, '_metadata')))
                 .sort((a, b) => Number(b.slice(4)) - Number(a.slice(4)))[0]!;
-              const file = readdirSync(join(cps, job, chk)).find((f) => f.endsWith('.json'))!;
-              writeFileSync(join(cps, job, chk, file), '{"vertex": "trunc');
+              corrupt(join(cps, job, chk));
               throw new Error('injected failure');
             }
             return r;
@@ -111,11 +122,11 @@ describe('checkpoints', () => {
     const logger = pino({ level: 'warn' }, { write: (l: string) => { lines.push(l); } });
     const r = await runLocal({
       app, appRef: { kind: 'inline', key: app.name }, logger, mode: 'inline',
-      props: new Props({ 'checkpoint.interval': '150ms', 'checkpoint.dir': cps, 'restart.strategy': 'fixed-delay', 'restart.delay': '10ms' }),
+      props: new Props({ 'checkpoint.interval': '150ms', 'checkpoint.dir': cps, 'restart.strategy': 'fixed-delay', 'restart.delay': '10ms', 'restart.attempts': '3' }),
     });
     expect(r.status, r.error).toBe('FINISHED');
     expect(canonical(readJsonl(out))).toEqual(canonical(expected(N)));
-    expect(lines.some((l) => /"event":"checkpoint.corrupt"/.test(l) && /falling back to the previous one/.test(l))).toBe(true);
+    expect(lines.some((l) => /"event":"checkpoint.corrupt"/.test(l) && /falling back to the previous one/.test(l)), lines.join('\n')).toBe(true);
   }, 30_000);
 
   it('refuses a savepoint of another job with a clear message', async () => {
