@@ -15,7 +15,7 @@ import { createLogger } from '../../core/logging';
 
 export default class Submit extends BaseCommand {
   static override summary = 'Submit a job to a running cluster and wait until it ends.';
-  static override description = 'Bundles the app, uploads it to the job manager (POST /job/application), runs it with the key=value arguments (POST /job/application/:id), and follows it. Exits 0 only if the job FINISHED; with --detached, returns once it runs and prints the job id.';
+  static override description = 'Bundles the app, uploads it to the job manager (POST /job/application), runs it with the key=value arguments (POST /job/application/:id), and follows it. Exits 0 only if the job FINISHED; with --detached, returns once it runs (or waits in the queue for slots) and prints the job id.';
   static override examples = [
     '<%= config.bin %> submit jobs/clicks.ts input=/data/clicks.jsonl output=/data/out --jm http://10.1.2.0:8770',
     '<%= config.bin %> submit jobs/clicks.ts input=… output=… --detached --json',
@@ -26,7 +26,7 @@ export default class Submit extends BaseCommand {
   static override flags = {
     ...clusterFlags,
     'from-savepoint': Flags.string({ description: 'Start from this savepoint or checkpoint (its directory or _metadata file); operators are matched by uid.' }),
-    detached: Flags.boolean({ description: 'Return once the job runs; print its id.', default: false }),
+    detached: Flags.boolean({ description: 'Return once the job runs (or is queued for slots held by other jobs); print its id.', default: false }),
     ...yarnSubmitFlags,
   };
 
@@ -57,7 +57,7 @@ export default class Submit extends BaseCommand {
         applicationId = s.applicationId ?? application;
         jobId = s.jobId;
         if (flags.detached) {
-          const j = await waitUntil(async () => { const x = await client.job(jobId); return x.state === 'CREATED' ? undefined : x; }, 30_000);
+          const j = await waitUntil(async () => { const x = await client.job(jobId); return x.state === 'CREATED' && !x['waiting-for-slots'] ? undefined : x; }, 30_000);
           if (j && (j.state === 'FAILED' || j.state === 'CANCELED')) throw jobError(j, jobId);
           if (!this.jsonEnabled()) this.log(jobId);
           return { jobId, applicationId, state: j?.state ?? 'CREATED', jobManagerUrl: s.jobManagerUrl };
@@ -67,8 +67,8 @@ export default class Submit extends BaseCommand {
         ({ jobid: jobId } = await client.runApplication(applicationId, props.toJSON()));
       }
       if (flags.detached) {
-        // Detached: return once the job runs (or say why it does not).
-        const j = await waitUntil(async () => { const x = await client.job(jobId); return x.state === 'CREATED' ? undefined : x; }, 30_000);
+        // Detached: return once the job runs or waits in the queue for slots (or say why it does not).
+        const j = await waitUntil(async () => { const x = await client.job(jobId); return x.state === 'CREATED' && !x['waiting-for-slots'] ? undefined : x; }, 30_000);
         if (j && (j.state === 'FAILED' || j.state === 'CANCELED')) throw jobError(j, jobId);
         if (!this.jsonEnabled()) this.log(jobId);
         return { jobId, applicationId, state: j?.state ?? 'CREATED' };

@@ -12,6 +12,8 @@ export interface JobDetails {
   'end-time': number;
   duration: number;
   restarts?: number;
+  /** True while the job waits for free slots. */
+  'waiting-for-slots'?: boolean;
   error?: string;
   errorCode?: string;
   vertices?: Array<{ id: string; name: string; parallelism: number; status: string; metrics: Record<string, number | null> }>;

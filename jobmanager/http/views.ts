@@ -100,6 +100,8 @@ export interface JobDetails {
   timestamps: Record<JobStatus, number>;
   attempt: number;
   restarts: number;
+  /** True while the job waits for free slots (queued behind other jobs, or for task managers to come back). */
+  'waiting-for-slots': boolean;
   error?: string;
   /** The application the job was started from, when it came through POST /job/application/:id. */
   application_id?: string;
@@ -132,7 +134,7 @@ export function jobDetails(master: JobMaster, applicationId?: string): JobDetail
   });
   const d: JobDetails = {
     jid: o.jid, name: o.name, state: o.state, 'start-time': o['start-time'], 'end-time': o['end-time'], duration: o.duration, now,
-    timestamps, attempt: o.attempt, restarts: o.restarts, 'status-counts': o.tasks, vertices,
+    timestamps, attempt: o.attempt, restarts: o.restarts, 'waiting-for-slots': master.waitingForSlots, 'status-counts': o.tasks, vertices,
     plan: { nodes: master.graphJson(), jobGraph: master.job },
   };
   if (o.error !== undefined) d.error = o.error;

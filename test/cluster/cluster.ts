@@ -45,13 +45,17 @@ export function spawnDaemon(args: string[], env: Record<string, string>, log: st
   return { proc, pid: proc.pid!, log };
 }
 
-export async function startCluster(opts: { taskManagers: number; slots?: number; heartbeatTimeout?: string; env?: Record<string, string> }): Promise<TestCluster> {
+export async function startCluster(opts: {
+  taskManagers: number; slots?: number; heartbeatTimeout?: string; env?: Record<string, string>;
+  /** More flags of `rlink jobmanager start`, e.g. ['--property', 'job.build.timeout=3s']. */
+  jobManagerArgs?: string[];
+}): Promise<TestCluster> {
   const dir = tempDir('rlink-cluster-');
   mkdirSync(join(dir, 'logs'));
   const token = randomBytes(24).toString('hex');
   const env = { RLINK_TOKEN: token, RLINK_LOG_LEVEL: 'info', ...opts.env };
   const jmLog = join(dir, 'logs', 'jobmanager.log');
-  const jobManager = spawnDaemon(['jobmanager', 'start', '--port', '0', '--data-dir', join(dir, 'jm'), '--heartbeat-timeout', opts.heartbeatTimeout ?? '10s'], env, jmLog);
+  const jobManager = spawnDaemon(['jobmanager', 'start', '--port', '0', '--data-dir', join(dir, 'jm'), '--heartbeat-timeout', opts.heartbeatTimeout ?? '10s', ...(opts.jobManagerArgs ?? [])], env, jmLog);
   const { url } = await readyLine(jobManager.proc, jmLog, 30_000) as { url: string };
   const taskManagers: ClusterProcess[] = [];
   const cluster: TestCluster = {
