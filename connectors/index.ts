@@ -1,5 +1,6 @@
 /**
- * The built-in connectors: `sources.file | generator | collection | kafka` and `sinks.file | print | kafka`.
+ * The built-in connectors: `sources.file | generator | collection | kafka | redisStream` and
+ * `sinks.file | print | kafka | redis | postgres | mysql`.
  */
 import { fileSource } from './file/source';
 import { fileSink } from './file/sink';
@@ -8,6 +9,10 @@ import { collectionSource } from './collection/source';
 import { printSink } from './print/sink';
 import { kafkaSource } from './kafka/source';
 import { kafkaSink } from './kafka/sink';
+import { redisSink } from './redis/sink';
+import { redisStreamSource } from './redis/source';
+import { postgresSink } from './postgres/sink';
+import { mysqlSink } from './mysql/sink';
 
 export { fileSource, fileSink, generatorSource, collectionSource, printSink };
 export type { FileSourceOptions, FileSourceState, FilePosition } from './file/source';
@@ -17,6 +22,10 @@ export type { CollectionSourceState } from './collection/source';
 export type { PrintSinkOptions } from './print/sink';
 export type { KafkaSourceOptions, KafkaSourceState } from './kafka/source';
 export type { KafkaSinkOptions, KafkaCommittable } from './kafka/sink';
+export type { RedisSinkOptions } from './redis/sink';
+export type { RedisStreamSourceOptions, RedisStreamSourceState } from './redis/source';
+export type { PostgresSinkOptions, PostgresCommittable } from './postgres/sink';
+export type { MySqlSinkOptions } from './mysql/sink';
 
 /** Sources for `env.fromSource(...)`. */
 export const sources = {
@@ -28,6 +37,8 @@ export const sources = {
   collection: collectionSource,
   /** A Kafka topic; partitions assigned by the job, offsets in checkpoints; bounded with `bounded: 'latest'`. */
   kafka: kafkaSource,
+  /** Redis streams (XREAD); positions in checkpoints; bounded with `bounded: 'latest'`. */
+  redisStream: redisStreamSource,
 };
 
 /** Sinks for `stream.sinkTo(...)`. */
@@ -38,4 +49,10 @@ export const sinks = {
   print: printSink,
   /** A Kafka topic: `none`, `at-least-once`, or `exactly-once` (transactions committed with checkpoints). */
   kafka: kafkaSink,
+  /** Redis: `set`, `hset` (idempotent by key: exactly-once in effect), `xadd`, `publish` (at-least-once). */
+  redis: redisSink,
+  /** PostgreSQL rows: upserts by `upsertKey`, two-phase commit with `transactional`, else inserts (at-least-once). */
+  postgres: postgresSink,
+  /** MySQL / MariaDB rows: upserts by `upsertKey` (exactly-once in effect), else inserts (at-least-once). */
+  mysql: mysqlSink,
 };
