@@ -30,6 +30,9 @@ import { s, type Infer } from '../../core/protocol/schema';
 const LeaseSchema = s.object({ epoch: s.int({ min: 1 }), owner: s.string({ max: 200 }), url: s.string({ max: 2048 }), beat: s.int({ min: 0 }) });
 export type Lease = Infer<typeof LeaseSchema>;
 
+/** The highest epoch in the storage and its lease (undefined when it cannot be read now). */
+interface Newest { epoch: number; lease: Lease | undefined }
+
 export type LeadershipEvent = { kind: 'elected'; epoch: number } | { kind: 'revoked'; epoch: number; by: Lease | undefined };
 
 export interface LeaderElectionOptions {
@@ -59,7 +62,6 @@ export class LeaderElection {
   private readonly log: Logger;
   readonly leaseMs: number;
   private lastConfirmed = 0;
-  private maxEpochSeen = 0;
 
   constructor(private readonly o: LeaderElectionOptions) {
     this.log = o.logger.child({ component: 'jobmanager.leader-election' });
@@ -108,30 +110,33 @@ export class LeaderElection {
     this.schedule();
   }
 
-  private async renew(newest: Lease | undefined): Promise<void> {
-    if ((newest && newest.epoch > this.epoch) || this.maxEpochSeen > this.epoch) { this.revoke(newest); return; }
+  private async renew(newest: Newest): Promise<void> {
+    if (newest.epoch > this.epoch) { this.revoke(newest.lease); return; }
     this.beat++;
     await this.o.storage.writeFile(this.file(this.epoch), JSON.stringify(this.lease(this.epoch)));
     this.lastConfirmed = performance.now();
     this.known = this.lease(this.epoch);
   }
 
-  private async observe(newest: Lease | undefined): Promise<void> {
+  private async observe(newest: Newest): Promise<void> {
     const now = performance.now();
-    this.known = newest;
-    if (newest && (!this.observed || this.observed.epoch !== newest.epoch || this.observed.beat !== newest.beat)) {
-      this.observed = { epoch: newest.epoch, beat: newest.beat, since: now };
+    if (newest.lease) this.known = newest.lease;
+    // A lease being rewritten (unreadable for a moment) keeps its last observation: it expires only if
+    // it stays unreadable, or unrenewed, for the whole lease.
+    const beat = newest.lease?.beat ?? this.observed?.beat ?? -1;
+    if (!this.observed || this.observed.epoch !== newest.epoch || this.observed.beat !== beat) {
+      this.observed = { epoch: newest.epoch, beat, since: now };
     }
-    const mine = newest !== undefined && newest.url === this.o.url;
-    const expired = newest === undefined || mine || now - this.observed!.since > this.leaseMs;
+    const mine = newest.lease !== undefined && newest.lease.url === this.o.url;
+    const expired = newest.epoch === 0 || mine || now - this.observed.since > this.leaseMs;
     if (!expired) return;
-    const epoch = Math.max(newest?.epoch ?? 0, this.maxEpochSeen) + 1;
+    const epoch = newest.epoch + 1;
     const won = await this.o.storage.createExclusive(this.file(epoch), JSON.stringify(this.lease(epoch)));
     if (!won || this.stopped) return;
     this.epoch = epoch;
     this.lastConfirmed = performance.now();
     this.known = this.lease(epoch);
-    this.log.info({ event: 'leader.elected', epoch, previous: newest?.url }, `elected leader (epoch ${epoch})${newest ? `, after ${newest.url} (epoch ${newest.epoch})` : ''}`);
+    this.log.info({ event: 'leader.elected', epoch, previous: newest.lease?.url }, `elected leader (epoch ${epoch})${newest.lease ? `, after ${newest.lease.url} (epoch ${newest.lease.epoch})` : ''}`);
     this.o.onChange({ kind: 'elected', epoch });
   }
 
@@ -143,18 +148,25 @@ export class LeaderElection {
     this.o.onChange({ kind: 'revoked', epoch, by });
   }
 
-  /** The lease of the highest epoch (undefined when there is none yet). */
-  private async newest(): Promise<Lease | undefined> {
+  /**
+   * The highest epoch and its lease. Only the highest counts: an older lease is history, even when the
+   * newest cannot be read right now (it is being rewritten, or it is damaged: then it expires).
+   */
+  private async newest(): Promise<Newest> {
     const names = (await this.o.storage.list(this.leaderDir)).filter((n) => EPOCH_FILE.test(n)).sort();
-    this.maxEpochSeen = names.length ? Number(EPOCH_FILE.exec(names.at(-1)!)![1]) : 0;
-    for (let i = names.length - 1; i >= 0; i--) {
-      const bytes = await this.o.storage.readFile(this.o.storage.join(this.leaderDir, names[i]!));
-      if (!bytes) continue;
-      try { return LeaseSchema.check(JSON.parse(bytes.toString('utf8')), names[i]!); } catch (e) {
-        this.log.warn({ event: 'leader.bad-lease', file: names[i], err: errorMessage(e) }, `ignoring unreadable lease ${names[i]}: ${errorMessage(e)}`);
-      }
+    const last = names.at(-1);
+    if (last === undefined) return { epoch: 0, lease: undefined };
+    const epoch = Number(EPOCH_FILE.exec(last)![1]);
+    const bytes = await this.o.storage.readFile(this.o.storage.join(this.leaderDir, last));
+    if (!bytes) return { epoch, lease: undefined };
+    try {
+      const lease = LeaseSchema.check(JSON.parse(bytes.toString('utf8')), last);
+      if (lease.epoch !== epoch) throw new Error(`it holds epoch ${lease.epoch}`);
+      return { epoch, lease };
+    } catch (e) {
+      this.log.warn({ event: 'leader.bad-lease', file: last, err: errorMessage(e) }, `lease ${last} is unreadable: ${errorMessage(e)}`);
+      return { epoch, lease: undefined };
     }
-    return undefined;
   }
 
   private file(epoch: number): string { return this.o.storage.join(this.leaderDir, `epoch-${String(epoch).padStart(8, '0')}.json`); }
