@@ -19,7 +19,7 @@ import { jobManagerSamples, mutated } from './control-fuzz';
 interface FakeConnection { ws: WebSocket; closed: Promise<{ code: number; reason: string }> }
 
 /** A job manager that registers task managers and hands each connection to the test. */
-function fakeJobManager(token: string): { server: Server; url: () => string; next: () => Promise<FakeConnection>; standby: () => void } {
+function fakeJobManager(token: string, refuse?: { code: number; reason: string }): { server: Server; url: () => string; next: () => Promise<FakeConnection>; standby: () => void } {
   const wss = new WebSocketServer({ noServer: true });
   const waiting: Array<(c: FakeConnection) => void> = [];
   const ready: FakeConnection[] = [];
@@ -36,6 +36,7 @@ function fakeJobManager(token: string): { server: Server; url: () => string; nex
       ws.on('message', (data) => {
         const m = JSON.parse(data.toString()) as { type: string };
         if (m.type !== 'register') return;
+        if (refuse) { ws.close(refuse.code, refuse.reason); return; }
         ws.send(JSON.stringify({ type: 'registered', leaderEpoch: 0, jobManagerId: 'jm-fake' }));
         const c = { ws, closed };
         const w = waiting.shift();
@@ -102,4 +103,20 @@ describe('a task manager given malformed job manager messages (real process)', (
     expect(tmLog).toMatch(/"event":"jm.bad-frame"/);
     expect(tmLog).not.toMatch(/TypeError/);
   }, 120_000);
+
+  it.each([
+    [4001, 'protocol 2 not supported (expected 1)'],
+    [4002, 'refused: it offers 2 slots; a task manager offers 1 to 1'],
+  ])('stops for good, in one line, when a job manager closes with %i', async (code, reason) => {
+    const refusing = fakeJobManager('t'.repeat(32), { code, reason });
+    await new Promise<void>((r) => refusing.server.listen(0, '127.0.0.1', r));
+    try {
+      const { execa } = await import('execa');
+      const { BIN, tempDir } = await import('../helpers/cli');
+      const r = await execa('node', [BIN, 'taskmanager', 'start', '--jm', refusing.url(), '--slots', '2', '--work-dir', tempDir()],
+        { env: { RLINK_TOKEN: 't'.repeat(32), RLINK_LOG_LEVEL: 'silent' }, reject: false, timeout: 30_000, stdin: 'ignore' });
+      expect(r.exitCode).toBe(1);
+      expect(String(r.stderr).trim().split('\n').at(-1)).toBe(`rlink taskmanager start: job manager ${refusing.url()} refused this task manager: ${reason}`);
+    } finally { refusing.server.close(); }
+  }, 60_000);
 });
