@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   RLINK_APP_BUILD: { status: 400, description: "the user's defineApp/build threw, returned nothing usable, or took longer than job.build.timeout" },
   RLINK_APP_BUNDLE: { status: 400, description: 'esbuild could not bundle the app' },
   RLINK_GRAPH: { status: 400, description: 'an invalid dataflow (no sink, bad parallelism, ...)' },
+  RLINK_SQL: { status: 400, description: 'a SQL statement that cannot be parsed or planned (the message names the line, the column and the token)' },
   RLINK_NONDETERMINISTIC_GRAPH: { status: 400, description: "build() made a different graph on a task manager than on the job manager" },
   RLINK_BAD_REQUEST: { status: 400, description: 'a malformed REST request: its body, its arguments, its method' },
   RLINK_CLI: { status: 400, description: 'the command line itself: an unknown flag, a missing argument' },

@@ -39,3 +39,7 @@ export type { KeyedProcessFunction, KeyedProcessContext, OnTimerContext, TimerSe
 export type { ReduceFunction } from './runtime/operators/keyed-reduce';
 export type { ValueState } from './state/value-state';
 export { RlinkError } from './errors';
+export { SqlError } from './sql/errors';
+export type { SqlType, SchemaSpec, Schema, WatermarkSpec } from './sql/types';
+export type { SqlQueryOptions } from './sql/planner';
+export { ROW_KIND_FIELD, type RowKind, type ChangelogRecord } from './api/changelog';

@@ -5,6 +5,7 @@ import { RlinkError, errorMessage } from '../../core/errors';
 import { RateLimitedLog } from '../../core/util/rate-limited-log';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_LINE_BYTES, LINE_TOO_LONG, LineReader, readFirstLine } from './line-reader';
 import { parseCsvLine } from './csv';
+import { compileSchema, schemaConformer, schemaToSpec, type Schema, type SchemaSpec } from '../../core/sql/types';
 
 /** Options of {@link fileSource} (`sources.file`). */
 export interface FileSourceOptions {
@@ -23,6 +24,14 @@ export interface FileSourceOptions {
   readChunkBytes?: number;
   /** Advanced: a line longer than this many bytes is skipped and counted as invalid. Default 64 MiB. */
   maxLineBytes?: number;
+  /**
+   * The fields and types of the records (`{ name: 'string', value: 'double', ts: 'timestamp',
+   * watermark: { field: 'ts', delay: '1s' } }`): each record is conformed to it (converted, missing
+   * fields null, others dropped); a record that does not fit is invalid (counted, logged with
+   * `file:line`, skipped). CSV fields are then read as text and converted by the schema. A watermark
+   * declaration makes `fromSource` generate watermarks from that field.
+   */
+  schema?: SchemaSpec | Schema;
 }
 
 /** The position of one file in a checkpoint: bytes and lines consumed so far. */
@@ -50,11 +59,13 @@ export function fileSource<T = Record<string, unknown>>(opts: FileSourceOptions)
   if (opts.format !== 'jsonl' && opts.format !== 'csv') {
     throw new RlinkError('RLINK_CONFIG', `file source: format must be 'jsonl' or 'csv', not ${JSON.stringify(opts.format)}`);
   }
+  const schema = opts.schema === undefined ? undefined : compileSchema(opts.schema, 'file source');
   return {
     kind: 'file',
     bounded: true,
-    describe: () => ({ kind: 'file', path: opts.path, format: opts.format }),
-    createReader: (ctx) => new FileSourceReader<T>(opts, ctx),
+    ...(schema ? { schema } : {}),
+    describe: () => ({ kind: 'file', path: opts.path, format: opts.format, ...(schema ? { schema: schemaToSpec(schema) } : {}) }),
+    createReader: (ctx) => new FileSourceReader<T>(opts, ctx, schema),
   };
 }
 
@@ -92,10 +103,12 @@ class FileSourceReader<T> implements SourceReader<T> {
   private readonly fields: unknown[] = [];
   private readonly invalid: RateLimitedLog;
   private readonly csv: boolean;
+  private readonly conform: ((record: unknown) => Record<string, unknown> | string) | undefined;
 
-  constructor(private readonly opts: FileSourceOptions, private readonly ctx: ConnectorContext) {
+  constructor(private readonly opts: FileSourceOptions, private readonly ctx: ConnectorContext, schema?: Schema) {
     this.invalid = new RateLimitedLog(ctx.logger, 'record.invalid');
     this.csv = opts.format === 'csv';
+    this.conform = schema ? schemaConformer(schema) : undefined;
   }
 
   async open(restored?: unknown): Promise<string[]> {
@@ -152,14 +165,16 @@ class FileSourceReader<T> implements SourceReader<T> {
           continue;
         }
         const v = this.csvRecord(file, r.line, l);
-        if (v !== undefined) { values.push(v as T); lines.push(r.line); }
+        if (v !== undefined) this.accept(values, lines, v, file, r.line, l);
       } else {
+        let v: unknown;
         try {
-          values.push(JSON.parse(l) as T);
-          lines.push(r.line);
+          v = JSON.parse(l);
         } catch (err) {
           this.reportInvalid(file, r.line, l, errorMessage(err));
+          continue;
         }
+        this.accept(values, lines, v, file, r.line, l);
       }
     }
     this.ctx.metrics.bytesIn += r.offset - startOffset;
@@ -167,6 +182,17 @@ class FileSourceReader<T> implements SourceReader<T> {
     pos.line = r.line;
     if (finished) return this.finishFile(file, r, values, lines);
     return { kind: 'records', split: file, values, where: (i) => `${file}:${lines[i]}` };
+  }
+
+  /** Adds a parsed record (conformed to the schema, if any: one that does not fit is reported instead). */
+  private accept(values: T[], lines: number[], v: unknown, file: string, line: number, text: string): void {
+    if (this.conform) {
+      const c = this.conform(v);
+      if (typeof c === 'string') { this.reportInvalid(file, line, text, c); return; }
+      v = c;
+    }
+    values.push(v as T);
+    lines.push(line);
   }
 
   snapshot(): FileSourceState {
@@ -205,7 +231,8 @@ class FileSourceReader<T> implements SourceReader<T> {
   private csvRecord(file: string, line: number, l: string): Record<string, unknown> | undefined {
     const header = this.header!;
     const fields = this.fields;
-    const err = parseCsvLine(l, fields, true);
+    // With a schema the fields stay text and the schema converts them ("007" stays a string column's "007").
+    const err = parseCsvLine(l, fields, this.conform === undefined);
     if (err !== null) { this.reportInvalid(file, line, l, `malformed CSV row: ${err}`); return undefined; }
     if (fields.length !== header.length) {
       this.reportInvalid(file, line, l, `CSV row has ${fields.length} fields, the header has ${header.length}`);

@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import type { ConnectorContext, Source, SourcePoll, SourceReader } from '../../core/api/connector';
 import { RlinkError } from '../../core/errors';
 import { resumeIndex } from '../strided-index';
+import { RateLimitedLog } from '../../core/util/rate-limited-log';
+import { compileSchema, schemaConformer, schemaToSpec, type Schema, type SchemaSpec } from '../../core/sql/types';
 
 /** Options of {@link generatorSource} (`sources.generator`). */
 export interface GeneratorSourceOptions<T> {
@@ -20,6 +22,12 @@ export interface GeneratorSourceOptions<T> {
    * deterministic, like the rest of the app's `build`.
    */
   generate: (i: number) => T;
+  /**
+   * The fields and types of the records, for SQL and for watermarks (`watermark: { field, delay }`
+   * makes `fromSource` generate them): each generated record is conformed to it; one that does not fit
+   * is counted as invalid, logged (`gen-<subtask>#<i>`) and skipped.
+   */
+  schema?: SchemaSpec | Schema;
 }
 
 /** A generator subtask's checkpoint state: the next index it will produce. */
@@ -43,11 +51,13 @@ export function generatorSource<T>(opts: GeneratorSourceOptions<T>): Source<T> {
   if (ratePerSecond !== undefined && !(Number.isFinite(ratePerSecond) && ratePerSecond > 0)) {
     throw new RlinkError('RLINK_CONFIG', `generator source: ratePerSecond must be a positive number, not ${String(ratePerSecond)}`);
   }
+  const schema = opts.schema === undefined ? undefined : compileSchema(opts.schema, 'generator source');
   return {
     kind: 'generator',
     bounded: count !== undefined,
-    describe: () => ({ kind: 'generator', count: count ?? null, ratePerSecond: ratePerSecond ?? null }),
-    createReader: (ctx) => new GeneratorReader<T>(opts, ctx),
+    ...(schema ? { schema } : {}),
+    describe: () => ({ kind: 'generator', count: count ?? null, ratePerSecond: ratePerSecond ?? null, ...(schema ? { schema: schemaToSpec(schema) } : {}) }),
+    createReader: (ctx) => new GeneratorReader<T>(opts, ctx, schema),
   };
 }
 
@@ -61,8 +71,11 @@ class GeneratorReader<T> implements SourceReader<T> {
   private startedAt = -1;
   private emitted = 0;
 
-  constructor(private readonly opts: GeneratorSourceOptions<T>, ctx: ConnectorContext) {
+  private readonly generate: (i: number) => T;
+
+  constructor(private readonly opts: GeneratorSourceOptions<T>, ctx: ConnectorContext, schema?: Schema) {
     this.split = `gen-${ctx.subtaskIndex}`;
+    this.generate = schema ? conformed(opts.generate, schema, ctx, this.split) : opts.generate;
     this.step = ctx.parallelism;
     this.next = ctx.subtaskIndex;
     this.end = opts.count ?? Number.MAX_SAFE_INTEGER;
@@ -92,13 +105,14 @@ class GeneratorReader<T> implements SourceReader<T> {
       if (n > allowed) n = allowed;
       this.emitted += n;
     }
-    const generate = this.opts.generate;
-    const values = new Array<T>(n);
+    const generate = this.generate;
+    let values = new Array<T>(n);
     for (let j = 0; j < n; j++) {
       values[j] = generate(i);
       i += step;
     }
     this.next = i;
+    if (this.generate !== this.opts.generate) values = values.filter((v) => v !== SKIP);
     if (i >= this.end) return { kind: 'records', split: this.split, values, splitFinished: true };
     return { kind: 'records', split: this.split, values };
   }
@@ -106,4 +120,19 @@ class GeneratorReader<T> implements SourceReader<T> {
   snapshot(): GeneratorSourceState { return { next: this.next }; }
 
   close(): void {}
+}
+
+const SKIP = Symbol('skip') as any;
+
+/** `generate` conforming its records to the schema; a record that does not fit is reported and becomes SKIP. */
+function conformed<T>(generate: (i: number) => T, schema: Schema, ctx: ConnectorContext, split: string): (i: number) => T {
+  const conform = schemaConformer(schema);
+  const log = new RateLimitedLog(ctx.logger, 'record.invalid');
+  return (i) => {
+    const c = conform(generate(i));
+    if (typeof c !== 'string') return c as T;
+    ctx.metrics.recordsInvalid++;
+    log.warn({ at: `${split}#${i}`, error: c }, `invalid record skipped at ${split}#${i}: ${c}`);
+    return SKIP as T;
+  };
 }

@@ -4,6 +4,7 @@ import { RlinkError, errorMessage } from '../../core/errors';
 import { NO_TIMESTAMP } from '../../core/runtime/elements';
 import type { Duration } from '../../core/time/duration';
 import { RateLimitedLog } from '../../core/util/rate-limited-log';
+import { compileSchema, schemaConformer, schemaToSpec, type Schema, type SchemaSpec } from '../../core/sql/types';
 import {
   READ_COMMITTED, READ_UNCOMMITTED, backoff, createClient, createCluster, errorType, formatMs, isRetriable, kafkaMessage, listOffsets,
   normalizeBrokers, retryTimeoutMs, retryUntil, validateTopic,
@@ -46,6 +47,13 @@ export interface KafkaSourceOptions {
   retryTimeout?: Duration;
   /** Advanced: bytes fetched per partition and request. Default 1 MiB. */
   maxBytesPerPartition?: number;
+  /**
+   * The fields and types of the (JSON) records: each is conformed to it (converted, missing fields
+   * null, others dropped); a message that does not fit is invalid (counted, logged with
+   * topic-partition@offset, skipped). A watermark declaration (`watermark: { field, delay }`) makes
+   * `fromSource` generate watermarks from that field instead of the Kafka timestamps.
+   */
+  schema?: SchemaSpec | Schema;
 }
 
 /**
@@ -119,23 +127,27 @@ export function kafkaSource<T = unknown>(opts: KafkaSourceOptions): Source<T> {
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024) {
     throw new RlinkError('RLINK_CONFIG', `${what}: maxBytesPerPartition must be an integer ≥ 1024`);
   }
+  const schema = opts.schema === undefined ? undefined : compileSchema(opts.schema, what);
+  if (schema && format !== 'json') throw new RlinkError('RLINK_CONFIG', `${what}: a schema needs format 'json' (records that are objects)`);
   const resolved: ResolvedOptions = {
-    brokers, topic, startingOffsets, bounded: opts.bounded === 'latest', format, groupId: opts.groupId,
+    schema, brokers, topic, startingOffsets, bounded: opts.bounded === 'latest', format, groupId: opts.groupId,
     clientId: opts.clientId ?? 'rlink-source', isolationLevel: iso === 'read_committed' ? READ_COMMITTED : READ_UNCOMMITTED,
     retryTimeoutMs: retryTimeoutMs(what, opts.retryTimeout), maxBytesPerPartition: maxBytes,
   };
   return {
     kind: 'kafka',
     bounded: resolved.bounded,
+    ...(schema ? { schema } : {}),
     describe: () => ({
       kind: 'kafka', brokers: brokers.join(','), topic, startingOffsets, bounded: opts.bounded ?? null, format,
-      groupId: opts.groupId ?? null, isolationLevel: iso,
+      groupId: opts.groupId ?? null, isolationLevel: iso, ...(schema ? { schema: schemaToSpec(schema) } : {}),
     }),
     createReader: (ctx) => new KafkaSourceReader<T>(resolved, ctx),
   };
 }
 
 interface ResolvedOptions {
+  schema: Schema | undefined;
   brokers: string[];
   topic: string;
   startingOffsets: 'earliest' | 'latest' | 'committed';
@@ -199,8 +211,11 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
   private committing: Promise<void> = Promise.resolve();
   private lastCommitted = '';
 
+  private readonly conform: ((record: unknown) => Record<string, unknown> | string) | undefined;
+
   constructor(private readonly o: ResolvedOptions, private readonly ctx: ConnectorContext) {
     this.invalid = new RateLimitedLog(ctx.logger, 'record.invalid');
+    this.conform = o.schema ? schemaConformer(o.schema) : undefined;
     this.fetchErrors = new RateLimitedLog(ctx.logger, 'kafka.fetch-retry');
     this.what = `kafka source (topic '${o.topic}', brokers ${o.brokers.join(',')})`;
   }
@@ -366,6 +381,11 @@ export class KafkaSourceReader<T> implements SourceReader<T> {
         let v: unknown = text;
         if (json) {
           try { v = JSON.parse(text); } catch (err) { this.reportInvalid(part, offset, text, errorMessage(err)); continue; }
+          if (this.conform) {
+            const c = this.conform(v);
+            if (typeof c === 'string') { this.reportInvalid(part, offset, text, c); continue; }
+            v = c;
+          }
         }
         values.push(v as T);
         const ts = Number(m.timestamp);

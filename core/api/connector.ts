@@ -1,5 +1,6 @@
 import type { Logger } from '../logging';
 import type { TaskMetrics } from '../runtime/metrics';
+import type { Schema } from '../sql/types';
 
 /**
  * The connector interfaces. A source's splits (files, partitions) are assigned to its subtasks by
@@ -49,6 +50,12 @@ export interface Source<T = unknown> {
   createReader(ctx: ConnectorContext): SourceReader<T>;
   /** The largest parallelism the source supports; undefined when any. */
   readonly maxParallelism?: number;
+  /**
+   * The fields and types of its records, when the source was given a schema (its reader then conforms
+   * every record to it). A schema's watermark makes `fromSource` generate watermarks without a
+   * `watermarks` option; SQL reads the columns from it.
+   */
+  readonly schema?: Schema;
 }
 
 /**
@@ -71,4 +78,9 @@ export interface Sink<T = unknown> {
   createWriter(ctx: ConnectorContext): SinkWriter<T>;
   /** The sink only works at parallelism 1 (e.g. print to one terminal): undefined when any. */
   readonly maxParallelism?: number;
+  /**
+   * `false`: the sink can only append, so SQL refuses to write an update stream (records with an `op`
+   * of '-U', '+U' or '-D', see core/api/changelog.ts) into it. Undefined: it takes them as they are.
+   */
+  readonly acceptsUpdates?: boolean;
 }

@@ -1,10 +1,15 @@
 import { StreamGraph, fnv1a, type NodeKind, type StreamEdge, type StreamNode } from '../graph/stream-graph';
 import type { Source } from './connector';
-import type { WatermarkStrategy } from '../time/watermark-strategy';
+import { WatermarkStrategy } from '../time/watermark-strategy';
 import { SourceOperator } from '../runtime/operators/source';
 import { DataStream, type StreamHandle } from './datastream';
 import { RlinkError } from '../errors';
 import type { StreamOperator } from '../runtime/operator';
+import type { Sink } from './connector';
+import type { DataStreamSink, SingleOutputStream } from './datastream';
+import { SqlCatalog, infoOfSchema, setStreamInfo } from '../sql/catalog';
+import type { SqlQueryOptions } from '../sql/planner';
+import type { Schema, SchemaSpec } from '../sql/types';
 
 export interface SourceOptions {
   /** Subtasks reading the source; default: the environment's default parallelism. */
@@ -40,6 +45,9 @@ export class StreamExecutionEnvironment {
       throw new RlinkError('RLINK_GRAPH', 'fromSource needs a source (e.g. sources.file({...}), sources.generator({...}))');
     }
     const parallelism = options.parallelism ?? Math.min(this.defaultParallelism, source.maxParallelism ?? Infinity);
+    // A source schema's watermark declaration makes the watermarks when no strategy is given.
+    const wm = source.schema?.watermark;
+    const watermarks = options.watermarks ?? (wm ? WatermarkStrategy.forBoundedOutOfOrderness(wm.delayMs).withTimestampField(wm.field) : undefined);
     const node = this.addNode({
       kind: 'source',
       name: options.name ?? `Source: ${source.kind}`,
@@ -47,10 +55,46 @@ export class StreamExecutionEnvironment {
       parallelism,
       maxParallelism: source.maxParallelism,
       inputs: [],
-      description: { source: source.describe(), watermarks: options.watermarks?.describe() ?? null, bounded: source.bounded },
-      createOperator: () => new SourceOperator(source, options.watermarks),
+      description: { source: source.describe(), watermarks: watermarks?.describe() ?? null, bounded: source.bounded },
+      createOperator: () => new SourceOperator(source, watermarks),
     });
-    return new DataStream<T>(this, [{ node: node.id }]);
+    const stream = new DataStream<T>(this, [{ node: node.id }]);
+    if (source.schema) setStreamInfo(stream, infoOfSchema(source.schema, options.watermarks === undefined));
+    return stream;
+  }
+
+  // ---- SQL (core/sql, docs/sql.md) ----
+
+  /**
+   * Registers a stream as a table for SQL. `schema` declares its columns and types, and may declare
+   * a watermark (`watermark: { field, delay }`), which then makes the stream's timestamps and watermarks
+   * from that field; without a schema the columns of a source's schema (or of a SQL result) are used.
+   */
+  createTemporaryView(name: string, stream: DataStream<any>, schema?: SchemaSpec | Schema): void {
+    this.sqlCatalog().createView(name, stream, schema);
+  }
+
+  /** Registers a sink as a table that `INSERT INTO name SELECT …` writes; `schema` names its columns. */
+  createTemporarySinkTable(name: string, sink: Sink<any>, schema?: SchemaSpec | Schema): void {
+    this.sqlCatalog().createSinkTable(name, sink, schema);
+  }
+
+  /** Runs a SELECT over the registered tables; its records carry the query's column names (aliases as written). */
+  sqlQuery(sql: string, options: SqlQueryOptions = {}): SingleOutputStream<any> {
+    return this.sqlCatalog().query(sql, options);
+  }
+
+  /** Runs INSERT INTO (returns the sink), CREATE TABLE … WITH (…) or CREATE VIEW … AS SELECT. */
+  executeSql(sql: string, options: SqlQueryOptions = {}): DataStreamSink | undefined {
+    return this.sqlCatalog().execute(sql, options);
+  }
+
+  private catalog: SqlCatalog | undefined;
+
+  /** @internal The tables of this environment's SQL. */
+  sqlCatalog(): SqlCatalog {
+    this.catalog ??= new SqlCatalog(this);
+    return this.catalog;
   }
 
   /** @internal Adds a node with a deterministic id: its uid, or a hash of its kind, inputs and position. */
