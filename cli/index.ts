@@ -4,6 +4,7 @@
  */
 import Run from './commands/run';
 import Submit from './commands/submit';
+import Sql from './commands/sql';
 import JobManagerStart from './commands/jobmanager/start';
 import TaskManagerStart from './commands/taskmanager/start';
 import JobList from './commands/job/list';
@@ -20,6 +21,7 @@ import YarnKill from './commands/yarn/kill';
 export const COMMANDS = {
   run: Run,
   submit: Submit,
+  sql: Sql,
   'jobmanager:start': JobManagerStart,
   'taskmanager:start': TaskManagerStart,
   'job:list': JobList,

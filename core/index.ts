@@ -43,3 +43,4 @@ export { SqlError } from './sql/errors';
 export type { SqlType, SchemaSpec, Schema, WatermarkSpec } from './sql/types';
 export type { SqlQueryOptions } from './sql/planner';
 export { ROW_KIND_FIELD, type RowKind, type ChangelogRecord } from './api/changelog';
+export { configFileApp, sqlScriptApp } from './jobfile/app';

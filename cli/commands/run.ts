@@ -5,6 +5,7 @@ import { createLogger } from '../../core/logging';
 import { RlinkError, type ErrorCode } from '../../core/errors';
 import { runLocal, type LocalRunResult } from '../../local/local-cluster';
 import { prepareApp } from '../lib/app-bundle';
+import { applyTextJobProperties } from '../lib/text-job';
 import { ProgressReporter } from '../lib/progress';
 
 export default class Run extends BaseCommand {
@@ -14,10 +15,11 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run examples/rlink-simple.ts',
     '<%= config.bin %> run jobs/clicks.ts input=data/clicks.jsonl output=out/clicks.jsonl',
     '<%= config.bin %> run jobs/clicks.ts input=a.jsonl output=b.jsonl --json',
+    '<%= config.bin %> run examples/click-count.yaml brokers=localhost:9092',
   ];
   static override strict = false;
   static override args = {
-    app: Args.string({ description: 'The job file (TypeScript or JavaScript) that default-exports defineApp({...}).', required: true }),
+    app: Args.string({ description: 'The job file: TypeScript or JavaScript that default-exports defineApp({...}), a config-file job (.yaml) or a SQL script (.sql).', required: true }),
   };
   static override flags = {
     'from-savepoint': Flags.string({ description: 'Start from this savepoint or checkpoint (its directory or _metadata file); operators are matched by uid.' }),
@@ -30,6 +32,7 @@ export default class Run extends BaseCommand {
     const badFlag = extra.find((a) => a.startsWith('-'));
     if (badFlag) throw new RlinkError('RLINK_CONFIG', `Nonexistent flag: ${badFlag} (see rlink run --help)`);
     const props = Props.fromArgs(extra);
+    applyTextJobProperties(args.app, props);
     if (flags['from-savepoint']) props.set('execution.savepoint.path', flags['from-savepoint']);
     const logger = createLogger({ level: flags['log-level'] ?? process.env.RLINK_LOG_LEVEL ?? 'warn' });
     const { app, bundle, dispose } = await prepareApp(args.app);

@@ -12,6 +12,7 @@ import { defaultApplicationName, yarnEndpoints, yarnSubmitFlags } from '../lib/y
 import { submitToYarn } from '../../deploy/yarn/yarn-application';
 import { JobManagerClient } from '../../core/client/jobmanager-client';
 import { createLogger } from '../../core/logging';
+import { applyTextJobProperties } from '../lib/text-job';
 
 export default class Submit extends BaseCommand {
   static override summary = 'Submit a job to a running cluster and wait until it ends.';
@@ -22,7 +23,7 @@ export default class Submit extends BaseCommand {
     '<%= config.bin %> submit --yarn jobs/clicks.ts input=hdfs-mounted/in output=… --applicationName clicks --num_task_managers 4 --v_cores 2 --webhdfs http://nn:9870 --resource-manager http://rm:8088',
   ];
   static override strict = false;
-  static override args = { app: Args.string({ description: 'The job file.', required: true }) };
+  static override args = { app: Args.string({ description: 'The job file: TypeScript or JavaScript (defineApp), a config-file job (.yaml) or a SQL script (.sql).', required: true }) };
   static override flags = {
     ...clusterFlags,
     'from-savepoint': Flags.string({ description: 'Start from this savepoint or checkpoint (its directory or _metadata file); operators are matched by uid.' }),
@@ -33,6 +34,7 @@ export default class Submit extends BaseCommand {
   async run(): Promise<{ jobId: string; applicationId: string; state: string; job?: JobDetails; jobManagerUrl?: string }> {
     const { args, flags, argv } = await this.parse(Submit);
     const props = Props.fromArgs((argv as string[]).slice(1));
+    applyTextJobProperties(args.app, props);
     if (flags['from-savepoint']) props.set('execution.savepoint.path', flags['from-savepoint']);
     const dir = await mkdtemp(join(tmpdir(), 'rlink-submit-'));
     try {

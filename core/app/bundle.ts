@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { RlinkError } from '../errors';
 import { API_GLOBAL } from './load';
+import { textJobKind, textJobModule } from '../jobfile/app';
 
 /** Resolves `import … from 'rlink'` to the API of the rlink that loads the bundle. */
 const rlinkApiPlugin: Plugin = {
@@ -26,9 +27,12 @@ export async function bundleApp(entry: string, outFile: string): Promise<Bundle>
   const abs = resolve(entry);
   if (!existsSync(abs)) throw new RlinkError('RLINK_APP_BUNDLE', `app ${entry}: no such file`);
   await mkdir(dirname(outFile), { recursive: true });
+  // A config-file job (.yaml) or a SQL script (.sql): checked here, bundled as a module that builds it from its text.
+  const text = textJobKind(abs) ? textJobModule(abs, entry) : undefined;
   try {
     await build({
-      entryPoints: [abs], outfile: outFile, bundle: true, platform: 'node', format: 'esm', target: 'node20',
+      ...(text !== undefined ? { stdin: { contents: text, resolveDir: dirname(abs), sourcefile: `${entry}.mjs`, loader: 'js' as const } } : { entryPoints: [abs] }),
+      outfile: outFile, bundle: true, platform: 'node', format: 'esm', target: 'node20',
       plugins: [rlinkApiPlugin], logLevel: 'silent', sourcemap: 'inline', write: true,
       banner: { js: "import { createRequire as __rlinkCreateRequire } from 'node:module'; const require = __rlinkCreateRequire(import.meta.url);" },
     });

@@ -169,6 +169,43 @@ export class YamlReader {
     return entries;
   }
 
+  /** The entries of a mapping with keys of the user's choosing (field names, property names), in order. */
+  pairs(entry: Entry): Map<string, Entry> | undefined {
+    if (!isMap(entry.node)) return this.fail(entry, `expected a mapping, got ${describe(entry.node)}`);
+    const entries = new Map<string, Entry>();
+    for (const pair of entry.node.items) {
+      const keyNode = this.resolveAlias(pair.key);
+      const keyLine = this.lineOf(pair.key, entry.line);
+      if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === 'object') {
+        this.problems.add(keyLine, entry.path || '(top level)', `keys must be plain names, got ${describe(keyNode)}`);
+        continue;
+      }
+      const key = String(keyNode.value);
+      entries.set(key, { ...this.entry(pair.value, entry.path ? `${entry.path}.${key}` : key, keyLine), keyLine });
+    }
+    return entries;
+  }
+
+  /** A string, number or boolean, as written (for option values and properties). */
+  scalar(entry: Entry): string | number | boolean | undefined {
+    const value = isScalar(entry.node) ? entry.node.value : undefined;
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return this.fail(entry, `expected a value (text, a number or true/false), got ${describe(entry.node)}`);
+    return value;
+  }
+
+  /** A finite number ≥ `min`. */
+  number(entry: Entry, min = Number.NEGATIVE_INFINITY): number | undefined {
+    const value = isScalar(entry.node) ? entry.node.value : undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return this.fail(entry, `expected a number, got ${describe(entry.node)}`);
+    if (value < min) return this.fail(entry, `must be ≥ ${min}, got ${value}`);
+    return value;
+  }
+
+  /** Whether the value was written as a block scalar (`|` or `>`): its text starts on the next line. */
+  isBlock(entry: Entry): boolean {
+    return isScalar(entry.node) && (entry.node.type === 'BLOCK_LITERAL' || entry.node.type === 'BLOCK_FOLDED');
+  }
+
   list(entry: Entry): Entry[] | undefined {
     if (!isSeq(entry.node)) return this.fail(entry, `expected a list, got ${describe(entry.node)}`);
     return entry.node.items.map((item, index) => this.entry(item, `${entry.path}[${index}]`, entry.line));
