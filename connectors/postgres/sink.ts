@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ConnectorContext, Sink } from '../../core/api/connector';
 import { RlinkError } from '../../core/errors';
 import { describeEndpoint, hostPort, parseEndpoint, type ConnectionObject, type Endpoint } from '../store/endpoint';
-import { resolveBatchOptions, resolveUpsertKey, type StoreBatchOptions } from '../store/options';
+import { flagOption, resolveBatchOptions, resolveUpsertKey, type StoreBatchOptions } from '../store/options';
 import { planWrite, type Statement } from '../store/sql';
 import { ConnectionSlot, SqlSinkWriter, type SqlConnection, type SqlSinkSettings } from '../store/sql-writer';
 import { POSTGRES_DEFAULT_PORT, PostgresDriver } from './client';
@@ -58,12 +58,13 @@ export function postgresSink<T = unknown>(opts: PostgresSinkOptions): Sink<T> {
   if (typeof opts.table !== 'string' || opts.table.trim() === '') throw new RlinkError('RLINK_CONFIG', `${what}: option "table" is required (a table name)`);
   const upsertKey = resolveUpsertKey(what, opts.upsertKey);
   const batch = resolveBatchOptions(what, opts);
-  if (opts.transactional !== undefined && typeof opts.transactional !== 'boolean') throw new RlinkError('RLINK_CONFIG', `${what}: transactional must be true or false`);
+  const transactionalOption = flagOption(opts.transactional);
+  if (transactionalOption !== undefined && typeof transactionalOption !== 'boolean') throw new RlinkError('RLINK_CONFIG', `${what}: transactional must be true or false`);
   const prefix = opts.transactionIdPrefix;
   if (prefix !== undefined && (typeof prefix !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix))) {
     throw new RlinkError('RLINK_CONFIG', `${what}: transactionIdPrefix must be 1-64 letters, digits, '_', '.', ':' or '-', not ${JSON.stringify(prefix)}`);
   }
-  const transactional = opts.transactional === true;
+  const transactional = transactionalOption === true;
   const settings: SqlSinkSettings = {
     what, endpoint, table: opts.table.trim(), upsertKey, batch,
     keyHint: 'add one, e.g. ALTER TABLE t ADD PRIMARY KEY (…)',

@@ -4,6 +4,7 @@ import { toMillis, type Duration } from '../../core/time/duration';
 import { RateLimitedLog } from '../../core/util/rate-limited-log';
 import { describeEndpoint, hostPort, type Endpoint } from '../store/endpoint';
 import { DEFAULT_RETRY_TIMEOUT_MS, backoff, formatMs, withRetries } from '../store/retry';
+import { countOption } from '../store/options';
 import { RedisSlot, describeRedisError, isTransientRedisError, parseRedisUrl } from './client';
 
 /** Options of {@link redisStreamSource} (`sources.redisStream`). */
@@ -84,8 +85,8 @@ export function redisStreamSource<T = Record<string, unknown>>(opts: RedisStream
   if (format !== 'fields' && format !== 'json') throw new RlinkError('RLINK_CONFIG', `${what}: format must be 'fields' or 'json', not ${JSON.stringify(opts.format)}`);
   const field = opts.field ?? 'data';
   if (typeof field !== 'string' || field === '') throw new RlinkError('RLINK_CONFIG', `${what}: field must be a non-empty string`);
-  const fetchSize = opts.fetchSize ?? 500;
-  if (!Number.isSafeInteger(fetchSize) || fetchSize < 1 || fetchSize > 100_000) throw new RlinkError('RLINK_CONFIG', `${what}: fetchSize must be an integer from 1 to 100000`);
+  const fetchSize = countOption(opts.fetchSize) ?? 500;
+  if (typeof fetchSize !== 'number' || !Number.isSafeInteger(fetchSize) || fetchSize < 1 || fetchSize > 100_000) throw new RlinkError('RLINK_CONFIG', `${what}: fetchSize must be an integer from 1 to 100000`);
   const retryTimeoutMs = opts.retryTimeout === undefined ? DEFAULT_RETRY_TIMEOUT_MS : toMillis(opts.retryTimeout, `${what}: retryTimeout`);
   const o: ResolvedOptions = { endpoint, url: opts.url, streams, start, bounded: opts.bounded === 'latest', format, field, fetchSize, retryTimeoutMs };
   return {
