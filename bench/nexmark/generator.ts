@@ -170,11 +170,6 @@ function int(n: number): number {
   return Math.floor((u32() / 4294967296) * n);
 }
 
-/** A uniform double in [0, 1) with 53 bits. */
-function dbl(): number {
-  return ((u32() >>> 5) * 67108864 + (u32() >>> 6)) / 9007199254740992;
-}
-
 // ---- strings -------------------------------------------------------------------------------------------
 
 const A = 97;
@@ -227,11 +222,19 @@ function nextExtra(currentSize: number, desiredAverageSize: number): string {
   return nextExactString(desired - delta + (delta === 0 ? 0 : int(2 * delta)));
 }
 
-const LN_1E6 = 6 * Math.LN10;
+/**
+ * Price in cents, log-uniform between 1 ¢ and 1 M$: round(100 · 10^(6u)) for a 32-bit u, as a table of
+ * 100 · 10^(6k/4096) for u's top 12 bits times a cubic for the low 20 (relative error < 1e-11): a
+ * third of the cost of Math.exp or Math.pow per bid.
+ */
+const PRICE_STEPS = 4096;
+const PRICE_HI = Float64Array.from({ length: PRICE_STEPS }, (_, k) => 100 * Math.pow(10, (6 * k) / PRICE_STEPS));
+const PRICE_LO_SCALE = (6 * Math.LN10) / 4294967296;
 
-/** Price in cents, log-uniform between 1 ¢ and 1 M$: round(10^(6u) · 100), with exp (faster than pow). */
 function nextPrice(): number {
-  return Math.round(Math.exp(dbl() * LN_1E6) * 100);
+  const u = u32();
+  const x = (u & 0xfffff) * PRICE_LO_SCALE;
+  return Math.round(PRICE_HI[u >>> 20]! * (1 + x * (1 + x * (0.5 + x / 6))));
 }
 
 const US_STATES = ['AZ', 'CA', 'ID', 'OR', 'WA', 'WY'];
