@@ -36,7 +36,7 @@ export function mysqlSink<T = unknown>(opts: MySqlSinkOptions): Sink<T> {
     what, endpoint, table: opts.table.trim(), upsertKey, batch,
     keyHint: 'add one, e.g. ALTER TABLE t ADD PRIMARY KEY (…)',
   };
-  const sink: Sink<T> & { acceptsUpdates?: boolean } = {
+  const sink: Sink<T> = {
     kind: 'mysql',
     acceptsUpdates: upsertKey !== undefined,
     describe: () => ({

@@ -69,8 +69,8 @@ export function postgresSink<T = unknown>(opts: PostgresSinkOptions): Sink<T> {
     what, endpoint, table: opts.table.trim(), upsertKey, batch,
     keyHint: 'add one, e.g. ALTER TABLE t ADD PRIMARY KEY (…)',
   };
-  // acceptsUpdates (core/api/changelog.ts): with an upsertKey, an update stream is applied by key.
-  const sink: Sink<T> & { acceptsUpdates?: boolean } = {
+  // acceptsUpdates (core/api/changelog.ts): with an upsertKey, an update stream is applied by key; without, SQL refuses one.
+  const sink: Sink<T> = {
     kind: 'postgres',
     acceptsUpdates: upsertKey !== undefined,
     describe: () => ({

@@ -82,7 +82,7 @@ export function redisSink<T = unknown>(opts: RedisSinkOptions<T>): Sink<T> {
     batch: resolveBatchOptions(what, opts),
   };
   // set/hset apply an update stream by key; xadd/publish take its records as they are (op included).
-  const sink: Sink<T> & { acceptsUpdates?: boolean } = {
+  const sink: Sink<T> = {
     kind: 'redis',
     ...(r.command === 'set' || r.command === 'hset' ? { acceptsUpdates: true } : {}),
     describe: () => ({

@@ -1,6 +1,6 @@
 /**
  * Updating streams: records that carry Flink's row kind in their `op` field, as rlink's SQL produces
- * them for a non-windowed GROUP BY:
+ * them for a non-windowed GROUP BY (the convention: core/api/changelog.ts):
  *
  *   op   meaning                              what a keyed store sink does
  *   +I   insert                               upsert the row of its key
@@ -10,14 +10,14 @@
  *
  * A record whose `op` is anything else (or absent) is an ordinary record: an insert.
  */
+import { ROW_KIND_FIELD, ROW_KINDS, type RowKind } from '../../core/api/changelog';
 
-/** Flink's RowKind, in its short string form. */
-export type RowKind = '+I' | '-U' | '+U' | '-D';
+export type { RowKind };
 
-/** The field that carries the row kind. */
-export const OP_FIELD = 'op';
+/** The field that carries the row kind (core/api/changelog.ts). */
+export const OP_FIELD = ROW_KIND_FIELD;
 
-const KINDS: ReadonlySet<string> = new Set(['+I', '-U', '+U', '-D']);
+const KINDS: ReadonlySet<string> = new Set(ROW_KINDS);
 
 /** The row kind of a record; undefined for an ordinary record (no `op`, or not a row kind). */
 export function rowKind(record: unknown): RowKind | undefined {
