@@ -340,7 +340,8 @@ class Parser {
       this.expectWord('BY');
       const paren = this.acceptOp('(');
       partitionBy.push(this.name('a column name'));
-      while (this.acceptOp(',')) partitionBy.push(this.name('a column name'));
+      // Without parentheses the list ends where DESCRIPTOR (or TIMECOL =>) begins.
+      while (this.isOp(',') && (paren || !(this.isWord('DESCRIPTOR', 1) || this.isWord('TIMECOL', 1)))) { this.next(); partitionBy.push(this.name('a column name')); }
       if (paren) this.expectOp(')');
     }
     this.expectOp(',', `',' DESCRIPTOR(<time column>)`);

@@ -218,6 +218,10 @@ export class Planner {
       for (const p of tvf.tvf.partitionBy) {
         if (!keyExprs.some((k) => k.kind === 'column' && k.name === p.name)) sqlError(p.pos, `SESSION … PARTITION BY ${p.name}: ${p.name} must also be in GROUP BY`);
       }
+      // rlink keeps sessions per group key: Flink's sessions are per PARTITION BY key, so the two must agree.
+      if (tvf.tvf.fn === 'SESSION' && keyExprs.length !== tvf.tvf.partitionBy.length) {
+        sqlError(tvf.tvf.pos, `SESSION(TABLE … PARTITION BY …): the PARTITION BY columns must be exactly the GROUP BY keys (${keyExprs.map((k) => (k.kind === 'column' ? k.name : '…')).join(', ') || 'none'})`);
+      }
     }
     if (window?.fn === 'CUMULATE') sqlError(window.pos, 'CUMULATE windows are not supported yet (use TUMBLE, HOP or SESSION)');
 

@@ -53,6 +53,11 @@ export interface RefConfig {
   tsField?: string;
   /** Parallelism of the source (default 1): subtask k reads the indexes ≡ k mod p. */
   sourceParallelism?: number;
+  /**
+   * Records for which this is false are dropped between the source and the window (a filter, SQL's
+   * WHERE): they still move the source's watermark, but never reach a window and are never late.
+   */
+  filter?: (record: Rec) => boolean;
 }
 
 export interface RefResult {
@@ -166,6 +171,7 @@ export function referenceWindows(input: readonly Rec[], cfg: RefConfig): RefResu
   input.forEach((rec, i) => {
     const W = watermarks[i]!;
     advanceTo(W);
+    if (cfg.filter && !cfg.filter(rec)) return;
     const ts = timestamps[i]!;
     const keyValues: Rec = {};
     for (const f of cfg.keyFields) keyValues[f] = rec[f] ?? null;
