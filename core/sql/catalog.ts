@@ -6,7 +6,8 @@
  * Everything here runs inside `build`, on the job manager and on every task manager, from the same
  * text: planning is deterministic, so every process makes the same operators with the same ids.
  */
-import type { DataStream, DataStreamSink, SingleOutputStream } from '../api/datastream';
+import { SingleOutputStream, type DataStream, type DataStreamSink } from '../api/datastream';
+import type { OperatorOptions } from '../api/environment';
 import type { StreamExecutionEnvironment } from '../api/environment';
 import type { Sink } from '../api/connector';
 import { refusesUpdates } from '../api/changelog';
@@ -133,8 +134,9 @@ export class SqlCatalog implements TableResolver {
 
   private select(q: Select, opts: SqlQueryOptions): SingleOutputStream<any> {
     const { stream, relation } = new Planner(this, opts).plan(q);
-    setStreamInfo(stream, infoOf(relation));
-    return stream;
+    const result = new SqlResultStream<any>(this.env, [...stream.handles], relation.changelog);
+    setStreamInfo(result, infoOf(relation));
+    return result;
   }
 
   private insert(stmt: Extract<Statement, { kind: 'insert' }>, opts: SqlQueryOptions): DataStreamSink {
@@ -207,6 +209,23 @@ export class SqlCatalog implements TableResolver {
     if (names.length === 0) return ' (no tables are registered: env.createTemporaryView(name, stream) or CREATE TABLE)';
     const ci = name === undefined ? undefined : names.find((n) => n.toLowerCase() === name.toLowerCase());
     return `${ci ? `; did you mean '${ci}'? (names are case-sensitive)` : ''} (tables: ${names.join(', ')})`;
+  }
+}
+
+/**
+ * The stream of a SELECT: a SingleOutputStream that refuses, in `sinkTo`, to write an update stream
+ * into a sink that declared it cannot take one (`acceptsUpdates: false`).
+ */
+class SqlResultStream<T> extends SingleOutputStream<T> {
+  constructor(env: StreamExecutionEnvironment, handles: DataStream<T>['handles'], private readonly changelog: boolean) {
+    super(env, handles);
+  }
+
+  override sinkTo(sink: Sink<T>, opts: OperatorOptions = {}): DataStreamSink {
+    if (this.changelog && sink && refusesUpdates(sink)) {
+      throw new RlinkError('RLINK_SQL', `SQL: the query makes an update stream (a GROUP BY without a window: records with op +I, -U, +U, -D) and the ${sink.kind} sink takes inserts only (acceptsUpdates: false): add a window, or write to a sink that applies updates`);
+    }
+    return super.sinkTo(sink, opts);
   }
 }
 

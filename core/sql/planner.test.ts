@@ -165,6 +165,21 @@ describe('SQL: regular GROUP BY (update stream)', () => {
         env.executeSql('INSERT INTO out\nSELECT k, COUNT(*) FROM t GROUP BY k');
       },
     }), new Props())).toThrow(/line 1, column 13: table 'out' \(a memory sink\) takes inserts only/);
+    expect(() => buildStreamGraph(defineApp({
+      name: 'y',
+      build(env) {
+        env.createTemporaryView('t', env.fromSource(sources.collection([{ k: 'a' }])), { k: 'string' });
+        env.sqlQuery('SELECT k, COUNT(*) AS n FROM t GROUP BY k').sinkTo(appendOnly);
+      },
+    }), new Props())).toThrow(/the query makes an update stream .* and the memory sink takes inserts only/);
+    // A window aggregate only inserts: the same sink takes it.
+    expect(() => buildStreamGraph(defineApp({
+      name: 'z',
+      build(env) {
+        env.createTemporaryView('t', env.fromSource(sources.collection([{ k: 'a', ts: 1 }])), { k: 'string', ts: 'timestamp', watermark: { field: 'ts', delay: 0 } });
+        env.sqlQuery("SELECT k, COUNT(*) AS n FROM t GROUP BY k, TUMBLE(ts, INTERVAL '1' SECOND)").uid('counts').sinkTo(appendOnly);
+      },
+    }), new Props())).not.toThrow();
   });
 });
 
