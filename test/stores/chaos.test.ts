@@ -2,7 +2,8 @@
  * Chaos with the store sinks on a cluster of real processes (test/cluster/cluster.ts): the
  * checkpointed windowed job of apps/window-counts.ts writes into Redis (set by key), PostgreSQL
  * (upserts; two-phase commit into a table WITHOUT a key, where any duplicate would show) and MariaDB
- * (upserts), while a task manager that runs it is SIGKILLed twice (each time after a checkpoint of the
+ * (upserts) — and once reading its events from Redis streams (sources.redisStream, positions in the
+ * checkpoints) — while a task manager that runs it is SIGKILLed twice (each time after a checkpoint of the
  * current attempt, and replaced). Required: FINISHED after at least two restarts, and the store holding
  * exactly the fault-free result — no row lost, none duplicated. Prints one JSON line per sink with the
  * kills survived and the time from each kill to RUNNING again.
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { startCluster, type TestCluster } from '../cluster/cluster';
 import { startMariadb, startPostgres, startRedis, storeTestGate, type StoreServer } from './servers';
 import { canonicalRows, createMysqlTable, createPgTable, pgQuery, readMysqlTable, readPgTable, readRedisKeys } from './tables';
-import { reference, type WindowRow } from './apps/window-counts';
+import { event, reference, streamsOf, type WindowRow } from './apps/window-counts';
 
 const APP = join(import.meta.dirname, 'apps', 'window-counts.ts');
 const KILLS = Number(process.env.RLINK_STORE_CHAOS_KILLS ?? 2);
@@ -89,6 +90,22 @@ describe.skipIf(!anyStore)(`store sinks under chaos: ${KILLS} task-manager SIGKI
     const rows: WindowRow[] = await readRedisKeys(s, 'chaos');
     expect(rows.length).toBe(reference(N).length);
     expect(canonicalRows(rows)).toEqual(expected);
+  }, 180_000);
+
+  it.skipIf(!redisOk)('Redis stream source (positions in checkpoints) → Redis set: exactly the fault-free result', async () => {
+    const s = await startRedis();
+    servers.push(s);
+    const { Redis } = await import('ioredis');
+    const r = new Redis(s.url);
+    r.on('error', () => undefined);
+    for (let from = 0; from < N; from += 4000) {
+      const p = r.pipeline();
+      for (let i = from; i < Math.min(N, from + 4000); i++) { const e = event(i); p.xadd(streamsOf('events')[e.key % 2]!, '*', 'data', JSON.stringify(e)); }
+      await p.exec();
+    }
+    r.disconnect();
+    await runChaos(c, 'redis-stream', ['source=redis-stream', `source.url=${s.url}`, 'source.stream=events', 'stall=15', 'sink=redis', `url=${s.url}`, 'prefix=from-stream'], KILLS);
+    expect(canonicalRows(await readRedisKeys(s, 'from-stream'))).toEqual(expected);
   }, 180_000);
 
   describe.skipIf(!pgOk)('PostgreSQL', () => {

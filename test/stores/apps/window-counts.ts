@@ -10,9 +10,10 @@
  *   mysql          sinks.mysql, upsertKey (key, windowStart)            exactly-once in effect
  *
  * Props: count, rate (events/s), sink, url (the store), table or prefix, batch (batchSize), retry
- * (retryTimeout), parallelism (of windows and sink, default 2).
+ * (retryTimeout), parallelism (of windows and sink, default 2); source=redis-stream with source.url and
+ * source.stream reads the events from two Redis streams instead of the generator (stall=<ms> slows it).
  */
-import { defineApp, sources, sinks, WatermarkStrategy, TumblingEventTimeWindows, count, sum, max, type Sink } from 'rlink';
+import { defineApp, sources, sinks, WatermarkStrategy, TumblingEventTimeWindows, count, sum, max, type Sink, type Source } from 'rlink';
 
 export interface Event { key: number; seq: number; ts: number }
 export const KEYS = 16;
@@ -41,14 +42,27 @@ function storeSink(props: { get(k: string): string; getOr(k: string, d: string):
   }
 }
 
+/** source=redis-stream: the events are read from these streams (key mod 2), each entry's field `data` the event as JSON. */
+export const streamsOf = (prefix: string): string[] => [`${prefix}-0`, `${prefix}-1`];
+
 export default defineApp({
   name: 'store-window-counts',
   build(env, props) {
     const n = props.getNumber('count');
     const p = props.getNumber('parallelism', 2);
-    env.fromSource<Event>(sources.generator({ count: n, ratePerSecond: props.getNumber('rate', 20_000), generate: event }), {
+    const source: Source<Event> = props.getOr('source', 'generator') === 'redis-stream'
+      ? sources.redisStream<Event>({ url: props.get('source.url'), stream: streamsOf(props.get('source.stream')), bounded: 'latest', format: 'json', fetchSize: 200 })
+      : sources.generator({ count: n, ratePerSecond: props.getNumber('rate', 20_000), generate: event });
+    // stall=<ms>: at every 100th sequence number the source side waits that long (a stream is read far
+    // faster than a test can kill task managers).
+    const stall = props.getNumber('stall', 0);
+    env.fromSource<Event>(source, {
       parallelism: 2, uid: 'events', watermarks: WatermarkStrategy.forBoundedOutOfOrderness<Event>(100).withTimestampField('ts'),
     })
+      .map((e: Event) => {
+        if (stall > 0 && e.seq % 100 === 0) { const end = Date.now() + stall; while (Date.now() < end) { /* stall */ } }
+        return e;
+      }, { uid: 'stall' })
       .keyBy('key')
       .window(TumblingEventTimeWindows.of('10s'))
       .aggregate({ events: count(), seqSum: sum('seq'), lastSeq: max('seq') }, { parallelism: p, uid: 'windows' })
