@@ -20,6 +20,13 @@ export interface CompiledAggregate {
   /** Writes the named results onto `target` (no intermediate object); single functions: unsupported. */
   writeResults(acc: any, target: Record<string, unknown>): void;
   readonly single: boolean;
+  /**
+   * Built-ins only: the accumulator is one flat object of numbers (`{ a0, a1, … }`), so it can travel
+   * as record fields (two-phase window aggregation, window-partial.ts) and `merge` reads nothing else.
+   */
+  readonly flatAccumulator?: boolean;
+  /** Every aggregate is a built-in: merging partial accumulators is known to be exact. */
+  readonly builtin?: boolean;
 }
 
 export function compileAggregate(spec: AggregateSpec): CompiledAggregate {
@@ -79,7 +86,7 @@ function compileBuiltins(names: string[], fns: BuiltinAggregate<any>[]): Compile
   const mergeFn = new Function('x', 'y', `${merge.join('\n')}\nreturn x;`) as (a: any, b: any) => any;
   const writeResults = new Function('acc', 't', res.join('\n')) as (a: any, t: Record<string, unknown>) => void;
   return {
-    names, single: false,
+    names, single: false, flatAccumulator: true, builtin: true,
     createAccumulator, add: addFn, merge: mergeFn, writeResults,
     results: (acc) => { const t: Record<string, unknown> = {}; writeResults(acc, t); return t; },
   };

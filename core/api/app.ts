@@ -3,6 +3,7 @@ import { StreamExecutionEnvironment } from './environment';
 import { RlinkError, errorMessage } from '../errors';
 import { compileJobConfig, type JobConfig } from '../config/system-properties';
 import type { StreamGraph } from '../graph/stream-graph';
+import { applyLocalAggregation } from '../graph/local-aggregation';
 
 /** A user's job: one file, default-exporting `defineApp({...})`. */
 export interface AppDefinition {
@@ -34,6 +35,7 @@ export function buildStreamGraph(app: AppDefinition, props: Props): { graph: Str
   try {
     app.build(env, props);
     env.graph.validate();
+    applyLocalAggregation(env.graph, config.aggregationPhases);
   } catch (e) {
     if (e instanceof RlinkError && e.code !== 'RLINK_INTERNAL') {
       throw new RlinkError(e.code === 'RLINK_MISSING_PROP' ? e.code : 'RLINK_APP_BUILD', `app '${app.name}' failed to build: ${e.message}`, { cause: e, context: e.context });

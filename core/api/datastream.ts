@@ -14,6 +14,7 @@ import { TimestampsOperator } from '../runtime/operators/timestamps';
 import { KeyedProcessOperator, type KeyedProcessFunction } from '../runtime/operators/keyed-process';
 import { KeyedReduceOperator, type ReduceFunction } from '../runtime/operators/keyed-reduce';
 import { WindowOperator } from '../runtime/operators/window';
+import { LocalWindowAggregateOperator } from '../runtime/operators/window-local';
 import { SinkOperator } from '../runtime/operators/sink';
 import { compileAggregate, type AggregateSpec } from '../aggregates/composite';
 import { toMillis, type Duration } from '../time/duration';
@@ -215,10 +216,18 @@ export class WindowedStream<T = any> {
     const { assigner, lateness } = this;
     const lateDataTag = this.lateTag?.id;
     const key = this.input.key;
+    const config = (preAggregated: boolean) => ({ assigner, key, aggregate: agg(), emit, allowedLateness: lateness, preAggregated, ...(lateDataTag !== undefined ? { lateDataTag } : {}) });
     const created = addOperatorOf(this.input)(kind, name, opts,
       { assigner, allowedLateness: lateness, lateDataTag: lateDataTag ?? null, key: key.kind === 'fn' ? 'fn' : key.fields, ...extra },
-      () => new WindowOperator({ assigner, key, aggregate: agg(), emit, allowedLateness: lateness, ...(lateDataTag !== undefined ? { lateDataTag } : {}) }),
+      () => new WindowOperator(config(false)),
       { kind: 'hash', key }, lateDataTag !== undefined ? [lateDataTag] : []);
+    // Whether it runs in two phases is decided once the graph is complete (core/graph/local-aggregation.ts).
+    created.twoPhase = {
+      eventTime: assigner.time === 'event',
+      builtin: kind === 'window-aggregate' && agg().builtin === true,
+      createLocal: () => new LocalWindowAggregateOperator({ assigner, key, aggregate: agg() }),
+      createGlobal: () => new WindowOperator(config(true)),
+    };
     return new SingleOutputStream<any>(this.input.env, [{ node: created.id }]);
   }
 }

@@ -15,6 +15,7 @@ export const SYSTEM_PROPERTIES = {
   'restart.attempts': { type: 'number', default: 3, description: 'How many restarts before the job fails.' },
   'restart.delay': { type: 'duration', default: 1000, description: 'Delay before a restart (the first one, for exponential-delay).' },
   'pipeline.max-parallelism': { type: 'number', default: 128, description: 'Number of key groups: the upper bound of any keyed operator\'s parallelism, fixed for the life of the job\'s state.' },
+  'pipeline.aggregation-phases': { type: 'enum', values: ['auto', 'one', 'two'], default: 'auto', description: 'Two-phase window aggregation: a local pre-aggregation in front of the keyBy shuffle sends one partial per key and window instead of every record. auto: for event-time windows with built-in aggregates (sum, min, max, count, avg); two: also custom aggregates and reduce (their merge must be exact); one: never.' },
   'pipeline.batch-size': { type: 'number', default: 1024, description: 'Records per batch read by a source.' },
   'slot.request.timeout': { type: 'duration', default: 300_000, description: 'How long a job waits for free slots (held by other jobs, or, after a job manager failover, until its task managers are back) before it fails.' },
   'task.cancellation.timeout': { type: 'duration', default: 30_000, description: 'After a cancel, a task that has not stopped within this time has its slot\'s worker thread terminated and replaced (Flink\'s task cancellation watchdog).' },
@@ -32,6 +33,7 @@ export interface JobConfig {
   checkpointDir: string | undefined;
   restart: RestartConfig;
   maxParallelism: number;
+  aggregationPhases: 'auto' | 'one' | 'two';
   batchSize: number;
   slotRequestTimeoutMs: number;
   cancellationTimeoutMs: number;
@@ -55,8 +57,17 @@ export function compileJobConfig(props: Props): JobConfig {
       delayMs: props.getDuration('restart.delay', SYSTEM_PROPERTIES['restart.delay'].default),
     },
     maxParallelism,
+    aggregationPhases: aggregationPhases(props),
     batchSize: Math.max(1, props.getNumber('pipeline.batch-size', SYSTEM_PROPERTIES['pipeline.batch-size'].default)),
     slotRequestTimeoutMs: props.getDuration('slot.request.timeout', SYSTEM_PROPERTIES['slot.request.timeout'].default),
     cancellationTimeoutMs: props.getDuration('task.cancellation.timeout', SYSTEM_PROPERTIES['task.cancellation.timeout'].default),
   };
+}
+
+function aggregationPhases(props: Props): JobConfig['aggregationPhases'] {
+  const v = props.getOr('pipeline.aggregation-phases', SYSTEM_PROPERTIES['pipeline.aggregation-phases'].default);
+  if (!(SYSTEM_PROPERTIES['pipeline.aggregation-phases'].values as readonly string[]).includes(v)) {
+    throw new RlinkError('RLINK_CONFIG', `pipeline.aggregation-phases '${v}' is not one of ${SYSTEM_PROPERTIES['pipeline.aggregation-phases'].values.join(', ')}`, { context: { key: 'pipeline.aggregation-phases' } });
+  }
+  return v as JobConfig['aggregationPhases'];
 }

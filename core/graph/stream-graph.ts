@@ -15,7 +15,7 @@ export type Partitioning = 'forward' | 'rebalance' | 'hash' | 'broadcast';
 
 export type NodeKind =
   | 'source' | 'map' | 'filter' | 'flatMap' | 'timestamps' | 'process'
-  | 'keyed-process' | 'keyed-reduce' | 'window-aggregate' | 'window-reduce' | 'sink';
+  | 'keyed-process' | 'keyed-reduce' | 'window-aggregate' | 'window-reduce' | 'window-local' | 'sink';
 
 export interface StreamEdge {
   source: string;
@@ -24,6 +24,20 @@ export interface StreamEdge {
   partitioning: Partitioning;
   /** For hash edges: how keys are read (field names are shown; functions appear as 'fn'). */
   key?: KeySpec;
+  /** The edge carries partial window aggregates besides records (two-phase aggregation): hashed by their key. */
+  partials?: boolean;
+}
+
+/** A window aggregate that may run in two phases (core/graph/local-aggregation.ts decides). */
+export interface TwoPhaseWindow {
+  /** Event-time windows only: the local side needs the watermark to know what may be late. */
+  eventTime: boolean;
+  /** Every aggregate is a built-in (merging partial accumulators is known to be exact). */
+  builtin: boolean;
+  /** The local pre-aggregation, chained in front of the keyBy shuffle. */
+  createLocal(): StreamOperator;
+  /** The window operator that merges partials (and takes the raw records the local side forwards). */
+  createGlobal(): StreamOperator;
 }
 
 export interface StreamNode {
@@ -41,12 +55,14 @@ export interface StreamNode {
   createOperator: () => StreamOperator;
   /** Side output tags this node can emit. */
   sideOutputs: string[];
+  /** Window aggregates only: how to split it into a local and a global phase. */
+  twoPhase?: TwoPhaseWindow;
 }
 
 export interface StreamGraphJson {
   jobName: string;
   maxParallelism: number;
-  nodes: Array<Omit<StreamNode, 'createOperator' | 'inputs'> & { inputs: Array<Omit<StreamEdge, 'key'> & { key?: string[] | 'fn' }> }>;
+  nodes: Array<Omit<StreamNode, 'createOperator' | 'inputs' | 'twoPhase'> & { inputs: Array<Omit<StreamEdge, 'key'> & { key?: string[] | 'fn' }> }>;
 }
 
 export class StreamGraph {
@@ -97,7 +113,7 @@ export class StreamGraph {
     return {
       jobName: this.jobName,
       maxParallelism: this.maxParallelism,
-      nodes: [...this.nodes.values()].map(({ createOperator: _c, inputs, ...rest }) => ({
+      nodes: [...this.nodes.values()].map(({ createOperator: _c, twoPhase: _t, inputs, ...rest }) => ({
         ...rest,
         inputs: inputs.map(({ key, ...e }) => (key ? { ...e, key: key.kind === 'fn' ? 'fn' as const : key.fields } : e)),
       })),

@@ -144,7 +144,7 @@ export class StreamTask {
     for (const edge of outputEdges(job, vertex.id)) {
       const channels = this.env.outputs.get(edge.id) ?? [];
       const streamEdge = graph.node(edge.targetNode).inputs.find((e) => e.source === edge.sourceNode && (e.sideOutput ?? undefined) === (edge.sideOutput ?? undefined));
-      const w = new RecordWriter(channels, edge.partitioning, streamEdge?.key, job.maxParallelism, desc.subtaskIndex, desc.batchSize, this.metrics);
+      const w = new RecordWriter(channels, edge.partitioning, streamEdge?.key, job.maxParallelism, desc.subtaskIndex, desc.batchSize, this.metrics, streamEdge?.partials === true);
       this.writers.push(w);
       const out = outputs[inChain.get(edge.sourceNode)!]!;
       (edge.sideOutput !== undefined ? out.sideTargets(edge.sideOutput) : out.main).writers.push(w);

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  OutputTag, TumblingEventTimeWindows, WatermarkStrategy, count, sinks, sources,
+  OutputTag, TumblingEventTimeWindows, TumblingProcessingTimeWindows, WatermarkStrategy, count, sinks, sources,
 } from '../../index';
-import { buildJobGraph, outputEdges, topologicalOrder } from '../../core/graph/job-graph';
+import { buildJobGraph, jobGraphFingerprint, outputEdges, topologicalOrder } from '../../core/graph/job-graph';
 import { chainKinds, jobGraph, nodes, streamGraph, type Build } from './graph-helpers';
 
 const gen = () => sources.generator({ count: 10, generate: (i) => ({ k: `k${i % 3}`, v: i, ts: i }) });
@@ -111,7 +111,7 @@ describe('operator chaining', () => {
       windowed.sinkTo(sinks.print());
       windowed.getSideOutput(late).sinkTo(sinks.print({ prefix: 'late' }));
     });
-    expect(chainKinds(job, g)).toEqual([['source'], ['window-aggregate', 'sink'], ['sink']]);
+    expect(chainKinds(job, g)).toEqual([['source', 'window-local'], ['window-aggregate', 'sink'], ['sink']]);
     const lateVertex = job.vertices[2]!;
     expect(lateVertex.inputs).toHaveLength(1);
     expect(lateVertex.inputs[0]!.sideOutput).toBe('late');
@@ -167,5 +167,46 @@ describe('operator chaining', () => {
     const order = topologicalOrder(g).map((n) => n.id);
     expect(new Set(order).size).toBe(g.nodes.size);
     for (const n of g.nodes.values()) for (const e of n.inputs) expect(order.indexOf(e.source)).toBeLessThan(order.indexOf(n.id));
+  });
+});
+
+describe('two-phase window aggregation (pipeline.aggregation-phases)', () => {
+  const windowed = (agg: 'builtin' | 'custom' | 'reduce', assigner = TumblingEventTimeWindows.of('10s')): Build => (env) => {
+    const keyed = env.fromSource(gen(), { parallelism: 2, watermarks: WatermarkStrategy.forMonotonousTimestamps().withTimestampField('ts') })
+      .map((r: any) => r).keyBy('k').window(assigner);
+    const out = agg === 'builtin' ? keyed.aggregate({ n: count() }, { parallelism: 3 })
+      : agg === 'reduce' ? keyed.reduce((a: any) => a, { parallelism: 3 })
+        : keyed.aggregate({ createAccumulator: () => 0, add: (a: number) => a + 1, merge: (a: number, b: number) => a + b, getResult: (a: number) => a }, { parallelism: 3 });
+    out.sinkTo(sinks.print());
+  };
+
+  it('auto: a local pre-aggregation is chained in front of the shuffle of built-in aggregates, with its upstream parallelism', () => {
+    const { g, job } = plan(windowed('builtin'));
+    expect(chainKinds(job, g)).toEqual([['source', 'map', 'window-local'], ['window-aggregate', 'sink']]);
+    const local = g.node(job.vertices[0]!.nodes[2]!);
+    const win = g.node(job.vertices[1]!.nodes[0]!);
+    expect(local.id).toBe(`${win.id}.local`);
+    expect(local.parallelism).toBe(2);
+    expect(win.inputs).toEqual([{ source: local.id, partitioning: 'hash', partials: true, key: { kind: 'field', fields: ['k'] } }]);
+    expect(job.vertices[1]!.inputs[0]!.partitioning).toBe('hash');
+    expect(win.description.phases).toBe('two');
+  });
+
+  it('auto leaves custom aggregates, reduce and processing-time windows in one phase; two takes custom ones; one takes none', () => {
+    const kinds = (b: Build, props: Record<string, string> = {}) => { const p = plan(b, props); return chainKinds(p.job, p.g); };
+    expect(kinds(windowed('custom'))).toEqual([['source', 'map'], ['window-aggregate', 'sink']]);
+    expect(kinds(windowed('reduce'))).toEqual([['source', 'map'], ['window-reduce', 'sink']]);
+    expect(kinds(windowed('builtin', TumblingProcessingTimeWindows.of('10s')))).toEqual([['source', 'map'], ['window-aggregate', 'sink']]);
+    expect(kinds(windowed('custom'), { 'pipeline.aggregation-phases': 'two' })).toEqual([['source', 'map', 'window-local'], ['window-aggregate', 'sink']]);
+    expect(kinds(windowed('reduce'), { 'pipeline.aggregation-phases': 'two' })).toEqual([['source', 'map', 'window-local'], ['window-reduce', 'sink']]);
+    expect(kinds(windowed('builtin'), { 'pipeline.aggregation-phases': 'one' })).toEqual([['source', 'map'], ['window-aggregate', 'sink']]);
+    expect(() => plan(windowed('builtin'), { 'pipeline.aggregation-phases': 'three' })).toThrow(/pipeline.aggregation-phases 'three' is not one of auto, one, two/);
+  });
+
+  it('is deterministic: the same graph, ids and fingerprint every time it is built', () => {
+    const a = plan(windowed('builtin'));
+    const b = plan(windowed('builtin'));
+    expect(jobGraphFingerprint(b.job)).toBe(jobGraphFingerprint(a.job));
+    expect([...b.g.nodes.keys()]).toEqual([...a.g.nodes.keys()]);
   });
 });

@@ -43,6 +43,8 @@ export interface JobParams {
   side?: boolean;
   /** The system property pipeline.batch-size (records per batch; default 1024). */
   batchSize?: number;
+  /** The system property pipeline.aggregation-phases (default auto). */
+  phases?: 'auto' | 'one' | 'two';
 }
 
 export interface JobRun {
@@ -73,6 +75,7 @@ export function appArgs(p: JobParams, dir: string): string[] {
   if (p.lateness !== undefined) args.push(`lateness=${p.lateness}`);
   if (p.side) args.push(`side=${join(dir, 'late')}`);
   if (p.batchSize !== undefined) args.push(`pipeline.batch-size=${p.batchSize}`);
+  if (p.phases !== undefined) args.push(`pipeline.aggregation-phases=${p.phases}`);
   return args;
 }
 

@@ -3,6 +3,7 @@ import type { Partitioning } from '../../graph/stream-graph';
 import { compileKeySelector, keyGroupOf, subtaskForKeyGroup, type KeySpec } from '../keys';
 import type { StreamElement } from '../elements';
 import type { TaskMetrics } from '../metrics';
+import { partialAwareKeySelector } from '../operators/window-partial';
 
 /**
  * Writes one network edge's records into its channels, partitioned (forward, rebalance, hash by key
@@ -23,6 +24,8 @@ export class RecordWriter {
     subtaskIndex: number,
     private readonly batchSize: number,
     private readonly metrics: TaskMetrics,
+    /** The edge carries partial window aggregates too (two-phase aggregation): hash those by their own key. */
+    partials = false,
   ) {
     const n = channels.length;
     this.bufV = channels.map(() => []);
@@ -35,7 +38,7 @@ export class RecordWriter {
     } else if (partitioning === 'rebalance') {
       this.route = (v, t) => { const c = this.rr; this.rr = (c + 1) % n; this.whole(c, v, t); };
     } else {
-      const sel = compileKeySelector(key!);
+      const sel = partials ? partialAwareKeySelector(key!) : compileKeySelector(key!);
       const M = maxParallelism;
       const bufV = this.bufV, bufT = this.bufT;
       this.route = (v, t) => {

@@ -1,0 +1,52 @@
+import type { StreamEdge, StreamGraph, StreamNode } from './stream-graph';
+
+/**
+ * `pipeline.aggregation-phases`: whether window aggregates behind a keyBy run in two phases, as
+ * Flink SQL's `table.optimizer.agg-phase-strategy`:
+ *
+ * - `auto` (default): two phases for event-time windows whose aggregates are all built-ins
+ *   (sum, min, max, count, avg: their partial accumulators merge exactly);
+ * - `two`: also for custom aggregate functions and reduce (their `merge` must be exact and their
+ *   accumulators plain data);
+ * - `one`: never.
+ */
+export type AggregationPhases = 'auto' | 'one' | 'two';
+
+/**
+ * Rewrites the stream graph for two-phase window aggregation: every keyed input edge of a window
+ * aggregate gets a local pre-aggregation node in front of its shuffle, with the parallelism of the
+ * upstream node (so it chains into it), and the window operator merges the partials that arrive.
+ * The shuffle then moves one partial per (key, window, upstream subtask) instead of every record.
+ *
+ *   before:  Source ──hash(key)──▶ Window
+ *   after:   Source → Window (local) ──hash(key), partials──▶ Window
+ *
+ * Deterministic (the same graph in every process that builds the job); local nodes are named after
+ * their window node (`<id>.local`, `<id>.local<i>` with several inputs) and hold no state but their
+ * watermark, so savepoints stay compatible.
+ */
+export function applyLocalAggregation(graph: StreamGraph, phases: AggregationPhases): void {
+  if (phases === 'one') return;
+  for (const w of [...graph.nodes.values()]) {
+    const tp = w.twoPhase;
+    if (!tp || !tp.eventTime || (phases === 'auto' && !tp.builtin)) continue;
+    if (!w.inputs.some((e) => e.partitioning === 'hash')) continue;
+    const many = w.inputs.length > 1;
+    w.inputs = w.inputs.map((e, i): StreamEdge => {
+      if (e.partitioning !== 'hash') return e;
+      const up = graph.node(e.source);
+      const input: StreamEdge = { source: e.source, partitioning: 'forward' };
+      if (e.sideOutput !== undefined) input.sideOutput = e.sideOutput;
+      const local: StreamNode = {
+        id: `${w.id}.local${many ? i : ''}`, name: `${w.name} (local)`, kind: 'window-local', parallelism: up.parallelism,
+        inputs: [input], description: { localOf: w.id }, createOperator: tp.createLocal, sideOutputs: [],
+      };
+      graph.add(local);
+      const out: StreamEdge = { source: local.id, partitioning: 'hash', partials: true };
+      if (e.key) out.key = e.key;
+      return out;
+    });
+    w.createOperator = tp.createGlobal;
+    w.description = { ...w.description, phases: 'two' };
+  }
+}

@@ -1,0 +1,228 @@
+import { AbstractOperator, type OperatorContext, type OperatorSnapshot, type Output, type RestoredState } from '../operator';
+import { windowStart, type WindowAssigner } from '../../windows/assigners';
+import type { CompiledAggregate } from '../../aggregates/composite';
+import { compileKeySelector, type Key, type KeySelector, type KeySpec } from '../keys';
+import { MIN_WATERMARK } from '../elements';
+import { toPartialRecord } from './window-partial';
+import { restoredWatermark } from './window';
+
+export interface LocalWindowAggregateConfig {
+  /** An event-time assigner: the local side decides by the watermark what it may hold back. */
+  assigner: WindowAssigner;
+  key: KeySpec;
+  aggregate: CompiledAggregate;
+}
+
+/** Held-back (key, window) accumulators above which everything is sent at once (memory bound). */
+const MAX_HELD = 50_000;
+
+interface LocalPane { end: number; accs: Map<Key, any> }
+interface LocalSession { start: number; end: number; acc: any }
+
+/**
+ * The local half of two-phase window aggregation (Flink SQL's local-global aggregation), chained in
+ * front of the keyBy shuffle of a window aggregate: it aggregates the records of each (key, window)
+ * that pass through this subtask and sends one partial per (key, window) to the global window
+ * operator, instead of every record. The global merges partials; its results are exactly the
+ * single-phase results, late data included, by three rules:
+ *
+ * 1. A window's partial is sent before any watermark that could fire it (a watermark ≥ end − 1)
+ *    leaves this subtask, so it always reaches the global operator before that window fires there.
+ *    A session's partial goes before any watermark ≥ start − 1: a session downstream it would merge
+ *    with cannot have fired or been cleaned up by then either.
+ * 2. A record with a window that may already have fired downstream (end − 1 ≤ this subtask's
+ *    watermark, which bounds the global one from above) is not aggregated here: it is forwarded as
+ *    it is, and the global operator treats it exactly as a single-phase one would (late, re-fire
+ *    within the allowed lateness, side output).
+ * 3. Nothing is held across a checkpoint barrier, an idle status or the end of input: all partials
+ *    go first, so the only state is the watermark (kept for rule 2 after a restore).
+ *
+ * Panes (tumbling, sliding) are held per window start; sessions per key, merged locally, and merged
+ * again downstream with the sessions of other subtasks (merging overlapping windows is associative).
+ */
+export class LocalWindowAggregateOperator extends AbstractOperator {
+  private readonly selectKey: KeySelector;
+  private watermark = MIN_WATERMARK;
+  private readonly panes = new Map<number, LocalPane>();
+  private readonly sessions = new Map<Key, LocalSession[]>();
+  private held = 0;
+  /** The earliest start among held sessions (+∞ when none): watermarks below it send nothing. */
+  private sessionsStart = Number.POSITIVE_INFINITY;
+  private outV: unknown[] = [];
+  private outT: number[] = [];
+  private restored: RestoredState | undefined;
+
+  constructor(private readonly cfg: LocalWindowAggregateConfig) {
+    super();
+    this.selectKey = compileKeySelector(cfg.key);
+  }
+
+  initializeState(state: RestoredState): void { this.restored = state; }
+
+  override open(ctx: OperatorContext, output: Output): void {
+    super.open(ctx, output);
+    if (this.restored) this.watermark = restoredWatermark(this.restored, ctx.parallelism);
+    this.restored = undefined;
+  }
+
+  processBatch(values: unknown[], timestamps: number[]): void {
+    const a = this.cfg.assigner;
+    const sel = this.selectKey;
+    const wm = this.watermark;
+    const n = values.length;
+    let rawV: unknown[] | undefined;
+    let rawT: number[] | undefined;
+    const forward = (v: unknown, ts: number) => { (rawV ??= []).push(v); (rawT ??= []).push(ts); };
+    if (a.kind === 'tumbling') {
+      const { size, offset } = a;
+      let lastStart = Number.NaN;
+      let pane: LocalPane | undefined;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        const ts = timestamps[i]!;
+        if (!(ts > -Infinity && ts < Infinity)) { forward(v, ts); continue; } // the global operator reports it
+        const start = windowStart(ts, offset, size);
+        if (start + size - 1 <= wm) { forward(v, ts); continue; }
+        if (start !== lastStart) { pane = this.pane(start, start + size); lastStart = start; }
+        this.add(pane!, sel(v), v);
+      }
+    } else if (a.kind === 'sliding') {
+      const { size, slide, offset } = a;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        const ts = timestamps[i]!;
+        if (!(ts > -Infinity && ts < Infinity)) { forward(v, ts); continue; }
+        const last = windowStart(ts, offset, slide);
+        // In no window (slide > size leaves gaps): the global operator decides whether it is late.
+        if (last <= ts - size) { forward(v, ts); continue; }
+        // Any of its windows possibly fired downstream: the whole record goes as it is (never half here,
+        // half there). The earliest of them ends first.
+        if (windowStart(ts - size + slide, offset, slide) + size - 1 <= wm) { forward(v, ts); continue; }
+        const key = sel(v);
+        for (let start = last; start > ts - size; start -= slide) this.add(this.pane(start, start + size), key, v);
+      }
+    } else {
+      const gap = a.gap;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        const ts = timestamps[i]!;
+        if (!(ts > -Infinity && ts < Infinity) || ts + gap - 1 <= wm) { forward(v, ts); continue; }
+        this.addToSession(sel(v), v, ts, gap);
+      }
+    }
+    if (rawV) this.output.emitBatch(rawV, rawT!);
+    if (this.held > MAX_HELD) this.flushAll();
+  }
+
+  override processWatermark(timestamp: number): void {
+    if (timestamp <= this.watermark) return;
+    this.watermark = timestamp;
+    this.flushUpTo(timestamp);
+    this.output.emitWatermark(timestamp);
+  }
+
+  override processStatus(idle: boolean): void {
+    // An idle channel stops holding back the watermark downstream: what this subtask holds must go first.
+    if (idle) this.flushAll();
+    this.output.emitStatus(idle);
+  }
+
+  override endInput(): void { this.flushAll(); }
+
+  /** Sends everything held (before the barrier that follows); the watermark is the only state. */
+  snapshotState(): OperatorSnapshot {
+    this.flushAll();
+    return { operatorId: this.ctx.operatorId, operatorState: { watermark: this.watermark } };
+  }
+
+  // ---- held accumulators ----
+
+  private pane(start: number, end: number): LocalPane {
+    let p = this.panes.get(start);
+    if (p === undefined) { p = { end, accs: new Map() }; this.panes.set(start, p); }
+    return p;
+  }
+
+  private add(p: LocalPane, key: Key, v: unknown): void {
+    const agg = this.cfg.aggregate;
+    const acc = p.accs.get(key);
+    if (acc === undefined) { p.accs.set(key, agg.add(agg.createAccumulator(), v)); this.held++; } else {
+      const next = agg.add(acc, v);
+      if (next !== acc) p.accs.set(key, next);
+    }
+  }
+
+  private addToSession(key: Key, v: unknown, ts: number, gap: number): void {
+    const agg = this.cfg.aggregate;
+    const list = this.sessions.get(key);
+    let start = ts, end = ts + gap;
+    let acc: any;
+    const keep: LocalSession[] = [];
+    if (list) {
+      for (const s of list) {
+        if (s.start <= end && s.end >= start) { // overlap or touch: merge, as the global operator does
+          if (s.start < start) start = s.start;
+          if (s.end > end) end = s.end;
+          acc = acc === undefined ? s.acc : agg.merge(acc, s.acc);
+          this.held--;
+        } else keep.push(s);
+      }
+    }
+    keep.push({ start, end, acc: agg.add(acc === undefined ? agg.createAccumulator() : acc, v) });
+    if (start < this.sessionsStart) this.sessionsStart = start;
+    this.held++;
+    this.sessions.set(key, keep);
+  }
+
+  // ---- sending partials ----
+
+  /**
+   * Sends every pane that a watermark of `t` may fire downstream (end − 1 ≤ t), and every session that
+   * could merge downstream with one such a watermark fires or cleans up (start − 1 ≤ t: a session
+   * there that touches it ends at or after its start).
+   */
+  private flushUpTo(t: number): void {
+    for (const [start, p] of this.panes) if (p.end - 1 <= t) this.sendPane(start, p);
+    if (this.sessionsStart - 1 <= t) {
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const [key, list] of this.sessions) {
+        const keep = list.filter((s) => {
+          if (s.start - 1 > t) { if (s.start < earliest) earliest = s.start; return true; }
+          this.emit(key, s.start, s.end, s.acc);
+          return false;
+        });
+        if (keep.length === 0) this.sessions.delete(key); else if (keep.length !== list.length) this.sessions.set(key, keep);
+      }
+      this.sessionsStart = earliest;
+    }
+    this.send();
+  }
+
+  private flushAll(): void {
+    for (const [start, p] of this.panes) this.sendPane(start, p);
+    for (const [key, list] of this.sessions) for (const s of list) this.emit(key, s.start, s.end, s.acc);
+    this.sessions.clear();
+    this.sessionsStart = Number.POSITIVE_INFINITY;
+    this.held = 0;
+    this.send();
+  }
+
+  private sendPane(start: number, p: LocalPane): void {
+    for (const [key, acc] of p.accs) this.emit(key, start, p.end, acc);
+    this.panes.delete(start);
+  }
+
+  private emit(key: Key, start: number, end: number, acc: any): void {
+    this.outV.push(toPartialRecord(this.cfg.aggregate, key, start, end, acc));
+    this.outT.push(end - 1);
+    this.held--;
+  }
+
+  private send(): void {
+    if (this.held < 0) this.held = 0;
+    if (this.outV.length === 0) return;
+    const v = this.outV, t = this.outT;
+    this.outV = []; this.outT = [];
+    this.output.emitBatch(v, t);
+  }
+}
