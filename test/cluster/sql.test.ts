@@ -9,7 +9,7 @@
  */
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import { join } from 'node:path';
-import { readJsonl, canonical } from '../helpers/cli';
+import { ROOT, readJsonl, canonical, rlink, tempDir, writeJsonl } from '../helpers/cli';
 import { startCluster, waitFor, type TestCluster } from './cluster';
 import { assertSqlMatchesReference, sqlScenarioArb } from '../sql/scenarios';
 import { expectedTotals, expectedWindows } from './apps/sql-paced';
@@ -70,5 +70,27 @@ describe('SQL on a cluster of real processes', () => {
     expect(canonical(readJsonl(join(out, 'windows')))).toEqual(canonical(expectedWindows(count)));
     const totals = replay(readJsonl(join(out, 'totals')), 'user');
     expect(canonical([...totals.values()])).toEqual(canonical([...expectedTotals(count).values()]));
+  }, 120_000);
+
+  it('rlink submit runs a config-file job, and rlink sql --jm a SQL script, with the output of a local run', async () => {
+    const d = tempDir('rlink-cluster-text-jobs-');
+    writeJsonl(join(d, 'orders.jsonl'), Array.from({ length: 60 }, (_, i) => ({ id: i, customer: `c${i % 3}`, amount: (i * 37) % 50, ts: 1_767_225_600_000 + i * 500 })));
+    const yaml = join(ROOT, 'test', 'jobfile', 'apps', 'orders.yaml');
+    const sub = await rlink(['submit', yaml, `input=${join(d, 'orders.jsonl')}`, `output=${join(d, 'cluster')}`, '--jm', c.url], { cwd: d, env: c.env });
+    expect(sub.exitCode, sub.stderr).toBe(0);
+    expect(sub.stdout).toMatch(/FINISHED orders \(/);
+    const local = await rlink(['run', yaml, `input=${join(d, 'orders.jsonl')}`, `output=${join(d, 'local')}`], { cwd: d });
+    expect(local.exitCode, local.stderr).toBe(0);
+    expect(readJsonl(join(d, 'cluster', 'stats')).length).toBeGreaterThan(5);
+    expect(canonical(readJsonl(join(d, 'cluster', 'stats')))).toEqual(canonical(readJsonl(join(d, 'local', 'stats'))));
+
+    const script = join(ROOT, 'examples', 'clicks.sql');
+    const data = join(ROOT, 'examples', 'data', 'clicks.jsonl');
+    const sql = await rlink(['sql', script, `input=${data}`, `output=${join(d, 'clicks-cluster.jsonl')}`, '--jm', c.url], { cwd: d, env: c.env });
+    expect(sql.exitCode, sql.stderr).toBe(0);
+    expect(sql.stdout).toMatch(/FINISHED page-stats \(/);
+    const sqlLocal = await rlink(['sql', script, `input=${data}`, `output=${join(d, 'clicks-local.jsonl')}`], { cwd: d });
+    expect(sqlLocal.exitCode, sqlLocal.stderr).toBe(0);
+    expect(canonical(readJsonl(join(d, 'clicks-cluster.jsonl')))).toEqual(canonical(readJsonl(join(d, 'clicks-local.jsonl'))));
   }, 120_000);
 });
