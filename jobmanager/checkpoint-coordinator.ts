@@ -73,6 +73,8 @@ export interface CheckpointCoordinatorOptions {
 export class CheckpointCoordinator {
   private nextId = 1;
   private pending: Pending | undefined;
+  /** Directories of recent checkpoints that failed or were aborted, by id: late acks of them are cleaned up. */
+  private readonly abandoned = new Map<number, string>();
   private timer: NodeJS.Timeout | undefined;
   private lastCompletedAt = 0;
   readonly completed: CompletedCheckpoint[] = [];
@@ -161,7 +163,13 @@ export class CheckpointCoordinator {
 
   acknowledge(checkpointId: number, subtask: SubtaskRef, path: string, bytes: number): void {
     const p = this.pending;
-    if (!p || p.id !== checkpointId) return; // late ack of a checkpoint that failed
+    if (!p || p.id !== checkpointId) {
+      // A late ack of a checkpoint that failed (or was aborted when the attempt ended): its files were
+      // written after the directory was removed; remove them again, as Flink discards late state.
+      const target = this.abandoned.get(checkpointId);
+      if (target !== undefined) void this.storage(target).remove(target, true).catch(() => {});
+      return;
+    }
     p.acks.set(subtaskId(subtask.vertex, subtask.index), { path, bytes, at: Date.now() });
     if (p.acks.size === this.expected.length) void this.complete(p);
   }
@@ -221,6 +229,8 @@ export class CheckpointCoordinator {
     this.log.warn({ event: 'checkpoint.failed', checkpointId, reason }, `checkpoint ${checkpointId} failed: ${reason}`);
     p.done(new RlinkError('RLINK_TASK_FAILED', `checkpoint ${checkpointId} failed: ${reason}`));
     void this.storage(p.target).remove(p.target, true).catch(() => {});
+    this.abandoned.set(p.id, p.target);
+    if (this.abandoned.size > 16) this.abandoned.delete(this.abandoned.keys().next().value!);
   }
 
   private abortPending(reason: string): void {
