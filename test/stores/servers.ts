@@ -116,12 +116,18 @@ function hookExit(): void {
   });
 }
 
-/** Stops `pid` with `signal` when this test process is gone (it was SIGKILLed, or forgot stop()). */
-function watchdog(pid: number, signal: NodeJS.Signals): void {
+/**
+ * Stops `pid` with `signal` (then SIGKILL) when this test process is gone (it was SIGKILLed, or forgot
+ * stop()); exits by itself within 2 s once the server is gone. `name` must be in the server's command
+ * line, so a recycled pid is never signalled.
+ */
+function watchdog(pid: number, signal: NodeJS.Signals, name: string): void {
   const me = process.pid;
   const sig = signal.replace(/^SIG/, '');
-  const w = spawn('sh', ['-c', `while kill -0 ${me} 2>/dev/null && kill -0 ${pid} 2>/dev/null; do sleep 2; done; kill -${sig} ${pid} 2>/dev/null; sleep 10; kill -KILL ${pid} 2>/dev/null`],
-    { detached: true, stdio: 'ignore' });
+  const alive = `grep -q ${name} /proc/${pid}/cmdline 2>/dev/null`;
+  const script = `while kill -0 ${me} 2>/dev/null && ${alive}; do sleep 2; done; `
+    + `if ${alive}; then kill -${sig} ${pid}; sleep 10; if ${alive}; then kill -KILL ${pid}; fi; fi`;
+  const w = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
   w.unref();
 }
 
@@ -199,6 +205,8 @@ interface ServerSpec {
   ready(): Promise<boolean>;
   /** The signal of a graceful stop. */
   stopSignal: NodeJS.Signals;
+  /** A word of the server's command line (its binary's name), for the watchdog. */
+  processName: string;
 }
 
 async function manage(spec: ServerSpec): Promise<StoreServer> {
@@ -209,7 +217,7 @@ async function manage(spec: ServerSpec): Promise<StoreServer> {
     const p = spec.spawn();
     proc = p;
     p.on('error', () => undefined);
-    watchdog(p.pid!, spec.stopSignal);
+    watchdog(p.pid!, spec.stopSignal, spec.processName);
     await waitReady(`${spec.kind} on 127.0.0.1:${spec.port}`, p, spec.ready, log);
   };
   const halt = async () => {
@@ -258,6 +266,7 @@ export async function startRedis(): Promise<StoreServer> {
     kind: 'redis', port, dir, logFile, user: 'default', database: '0',
     url: `redis://:${PASSWORD}@127.0.0.1:${port}`,
     stopSignal: 'SIGTERM',
+    processName: 'redis-server',
     spawn: () => spawn(bin, [
       '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no', '--logfile', logFile,
       '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--requirepass', PASSWORD, '--protected-mode', 'yes',
@@ -297,6 +306,7 @@ export async function startPostgres(opts: { maxPreparedTransactions?: number } =
     url: `postgres://rlink:${PASSWORD}@127.0.0.1:${port}/rlink`,
     // SIGINT: fast shutdown (open transactions are aborted; prepared ones survive, as on any restart).
     stopSignal: 'SIGINT',
+    processName: 'postgres',
     spawn: () => {
       const fd = openSync(logFile, 'a');
       try {
@@ -345,6 +355,7 @@ export async function startMariadb(): Promise<StoreServer> {
     kind: 'mariadb', port, dir, logFile, user: 'rlink', database: 'rlink',
     url: `mysql://rlink:${PASSWORD}@127.0.0.1:${port}/rlink`,
     stopSignal: 'SIGTERM',
+    processName: 'mariadbd',
     spawn: () => spawn(mariadbd, [
       '--no-defaults', `--datadir=${data}`, `--socket=${socket}`, `--port=${port}`, '--bind-address=127.0.0.1', ...user,
       `--pid-file=${join(dir, 'mariadbd.pid')}`, `--log-error=${logFile}`, '--skip-name-resolve',
