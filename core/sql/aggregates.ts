@@ -21,53 +21,6 @@ export interface AggregateCall {
   type: ExprType;
 }
 
-type Slot = unknown;
-
-interface Kind {
-  init: () => Slot;
-  add: (acc: Slot, v: unknown) => Slot;
-  merge: (a: Slot, b: Slot) => Slot;
-  result: (acc: Slot) => unknown;
-}
-
-const isNull = (v: unknown): boolean => v === null || v === undefined;
-const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
-
-const KINDS = {
-  COUNT_STAR: { init: () => 0, add: (a) => (a as number) + 1, merge: (a, b) => (a as number) + (b as number), result: (a) => a },
-  COUNT: { init: () => 0, add: (a, v) => (isNull(v) ? a : (a as number) + 1), merge: (a, b) => (a as number) + (b as number), result: (a) => a },
-  COUNT_DISTINCT: {
-    init: () => ({}),
-    add: (a, v) => { if (!isNull(v)) (a as Record<string, 1>)[`k${JSON.stringify(v)}`] = 1; return a; },
-    merge: (a, b) => Object.assign(a as object, b),
-    result: (a) => Object.keys(a as object).length,
-  },
-  SUM: {
-    init: () => null,
-    add: (a, v) => { if (isNull(v)) return a; const x = num(v); return a === null ? x : (a as number) + x; },
-    merge: (a, b) => (a === null ? b : b === null ? a : (a as number) + (b as number)),
-    result: (a) => (a === null || Number.isFinite(a) ? a : null),
-  },
-  MIN: {
-    init: () => null,
-    add: (a, v) => (isNull(v) ? a : a === null || compareValues(v, a) < 0 ? v : a),
-    merge: (a, b) => (a === null ? b : b === null ? a : compareValues(b, a) < 0 ? b : a),
-    result: (a) => a,
-  },
-  MAX: {
-    init: () => null,
-    add: (a, v) => (isNull(v) ? a : a === null || compareValues(v, a) > 0 ? v : a),
-    merge: (a, b) => (a === null ? b : b === null ? a : compareValues(b, a) > 0 ? b : a),
-    result: (a) => a,
-  },
-  AVG: {
-    init: () => [0, 0],
-    add: (a, v) => { if (!isNull(v)) { const s = a as [number, number]; s[0] += num(v); s[1] += 1; } return a; },
-    merge: (a, b) => { const x = a as [number, number], y = b as [number, number]; x[0] += y[0]; x[1] += y[1]; return x; },
-    result: (a) => { const [s, n] = a as [number, number]; return n === 0 || !Number.isFinite(s / n) ? null : s / n; },
-  },
-} satisfies Record<string, Kind>;
-
 /** Compiles one aggregate call found in SELECT or HAVING, its argument in the input rows' scope. */
 export function compileAggregateCall(e: Extract<Expr, { kind: 'call' }>, rowScope: Scope): AggregateCall {
   const inner: Scope = { ...rowScope, aggregatesRefused: `aggregate ${e.name} inside another aggregate is not allowed` };
@@ -86,31 +39,68 @@ export function compileAggregateCall(e: Extract<Expr, { kind: 'call' }>, rowScop
   return { expr: e, arg, type };
 }
 
-function kindOf(c: AggregateCall): Kind {
-  if (c.expr.name === 'COUNT') return c.arg === undefined ? KINDS.COUNT_STAR : c.expr.distinct ? KINDS.COUNT_DISTINCT : KINDS.COUNT;
-  return KINDS[c.expr.name as 'SUM' | 'MIN' | 'MAX' | 'AVG'];
+/**
+ * The calls as one AggregateFunction over input rows, generated as straight-line code over a flat
+ * accumulator `{ a0, a1, … }` (as core/aggregates/composite.ts does for the DataStream built-ins): per
+ * record one call, no loop over the calls, arguments that are plain columns read inline. The result is
+ * an array of the calls' values in order. Generated from a closed set of templates; column names are
+ * JSON-quoted, other arguments are the compiled closures, passed in.
+ */
+export function rowAggregate(calls: readonly AggregateCall[]): AggregateFunction<any, Record<string, unknown>, unknown[]> {
+  const init: string[] = [];
+  const add: string[] = [];
+  const merge: string[] = [];
+  const result: string[] = [];
+  const fns: Array<((row: any) => unknown) | undefined> = [];
+  calls.forEach((c, i) => {
+    const a = `acc.a${i}`, x = `x.a${i}`, y = `y.a${i}`;
+    const arg = c.expr.args[0];
+    fns.push(c.arg?.fn);
+    const read = c.arg === undefined ? 'undefined' : arg?.kind === 'column' ? `r[${JSON.stringify(arg.name)}]` : `f[${i}](r)`;
+    const num = `(typeof v === 'number' ? v : Number(v))`;
+    switch (kindName(c)) {
+      case 'COUNT_STAR': init.push(`a${i}: 0`); add.push(`${a}++;`); merge.push(`${x} += ${y};`); result.push(a); break;
+      case 'COUNT': init.push(`a${i}: 0`); add.push(`{ const v = ${read}; if (v != null) ${a}++; }`); merge.push(`${x} += ${y};`); result.push(a); break;
+      case 'COUNT_DISTINCT':
+        init.push(`a${i}: {}`);
+        add.push(`{ const v = ${read}; if (v != null) ${a}['k' + JSON.stringify(v)] = 1; }`);
+        merge.push(`Object.assign(${x}, ${y});`);
+        result.push(`Object.keys(${a}).length`);
+        break;
+      case 'SUM':
+        init.push(`a${i}: null`);
+        add.push(`{ const v = ${read}; if (v != null) ${a} = ${a} === null ? ${num} : ${a} + ${num}; }`);
+        merge.push(`if (${y} !== null) ${x} = ${x} === null ? ${y} : ${x} + ${y};`);
+        result.push(`(${a} === null || Number.isFinite(${a}) ? ${a} : null)`);
+        break;
+      case 'MIN': case 'MAX': {
+        const op = kindName(c) === 'MIN' ? '<' : '>';
+        const better = (v: string, w: string) => `(typeof ${v} === 'number' && typeof ${w} === 'number' ? ${v} ${op} ${w} : cmp(${v}, ${w}) ${op} 0)`;
+        init.push(`a${i}: null`);
+        add.push(`{ const v = ${read}; if (v != null && (${a} === null || ${better('v', a)})) ${a} = v; }`);
+        merge.push(`if (${y} !== null && (${x} === null || ${better(y, x)})) ${x} = ${y};`);
+        result.push(a);
+        break;
+      }
+      case 'AVG':
+        init.push(`a${i}s: 0, a${i}n: 0`);
+        add.push(`{ const v = ${read}; if (v != null) { ${a}s += ${num}; ${a}n++; } }`);
+        merge.push(`${x}s += ${y}s; ${x}n += ${y}n;`);
+        result.push(`(${a}n === 0 || !Number.isFinite(${a}s / ${a}n) ? null : ${a}s / ${a}n)`);
+        break;
+    }
+  });
+  /* eslint-disable no-new-func -- generated from the templates above; names are JSON-quoted */
+  const make = new Function('f', 'cmp', `return {
+    createAccumulator: () => ({ ${init.join(', ')} }),
+    add: (acc, r) => { ${add.join(' ')} return acc; },
+    merge: (x, y) => { ${merge.join(' ')} return x; },
+    getResult: (acc) => [${result.join(', ')}],
+  };`) as (f: typeof fns, cmp: typeof compareValues) => AggregateFunction<any, Record<string, unknown>, unknown[]>;
+  return make(fns, compareValues);
 }
 
-/**
- * The calls as one AggregateFunction over input rows: the accumulator is an array of slots, the
- * result an array of the calls' values in order.
- */
-export function rowAggregate(calls: readonly AggregateCall[]): AggregateFunction<any, Slot[], unknown[]> & { addRow(acc: Slot[], row: any): Slot[] } {
-  const kinds = calls.map(kindOf);
-  const args = calls.map((c) => c.arg?.fn);
-  const n = calls.length;
-  const add = (acc: Slot[], row: any): Slot[] => {
-    for (let i = 0; i < n; i++) {
-      const f = args[i];
-      acc[i] = kinds[i]!.add(acc[i], f === undefined ? undefined : f(row));
-    }
-    return acc;
-  };
-  return {
-    createAccumulator: () => kinds.map((k) => k.init()),
-    add,
-    addRow: add,
-    merge: (a, b) => { for (let i = 0; i < n; i++) a[i] = kinds[i]!.merge(a[i], b[i]); return a; },
-    getResult: (acc) => kinds.map((k, i) => k.result(acc[i])),
-  };
+function kindName(c: AggregateCall): 'COUNT_STAR' | 'COUNT' | 'COUNT_DISTINCT' | 'SUM' | 'MIN' | 'MAX' | 'AVG' {
+  if (c.expr.name === 'COUNT') return c.arg === undefined ? 'COUNT_STAR' : c.expr.distinct ? 'COUNT_DISTINCT' : 'COUNT';
+  return c.expr.name as 'SUM' | 'MIN' | 'MAX' | 'AVG';
 }

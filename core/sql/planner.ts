@@ -249,14 +249,18 @@ export class Planner {
       for (let i = 0; i < names.length; i++) o[names[i]!] = nullish(fns[i]!(g));
       return o;
     };
-    const keyed = stream.keyBy(keyOf);
+    // Plain columns: keyBy by field names (the runtime's field selector); expressions: by a function.
+    const fields = keyExprs.every((k) => k.kind === 'column') ? keyExprs.map((k) => (k as { name: string }).name) : undefined;
+    const byFields = fields !== undefined && fields.length > 0 && !fields.some((f) => f === 'key' || f === 'windowStart' || f === 'windowEnd' || f === '$sql');
+    const keyed = byFields ? stream.keyBy(fields.length === 1 ? fields[0]! : fields) : stream.keyBy(keyOf);
+    const keysOf: (r: Record<string, unknown>) => unknown[] = byFields ? (r) => fields.map((f) => r[f]) : (r) => decode(r.key);
     const columns = out.map((c) => ({ name: c.name, type: c.compiled!.type }));
 
     if (window) {
       const assigner = assignerOf(window);
       const aggregated = keyed.window(assigner).aggregate({ $sql: agg }, this.op('window', `${window.fn}(${window.sizes.map(formatDuration).join(', ')})`, true));
       const finish = (r: any, _ctx: unknown, o: { collect(x: unknown): void }) => {
-        const g: GroupRow = { k: decode(r.key), ws: r.windowStart, we: r.windowEnd, a: r.$sql };
+        const g: GroupRow = { k: keysOf(r), ws: r.windowStart, we: r.windowEnd, a: r.$sql };
         if (having && having(g) !== true) return;
         o.collect(project(g));
       };
@@ -284,7 +288,7 @@ const nullish = (v: unknown): unknown => (v === undefined ? null : v);
  * An unchanged row emits nothing, as Flink's GroupAggFunction.
  */
 class GroupAggregateFunction implements KeyedProcessFunction<any, any> {
-  private acc!: ValueState<unknown[]>;
+  private acc!: ValueState<Record<string, unknown>>;
   private last!: ValueState<Record<string, unknown> | null>;
 
   constructor(
