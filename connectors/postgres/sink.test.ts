@@ -157,6 +157,30 @@ describe.skipIf(!gate.ok)('sinks.postgres (real server)', () => {
       expect(await prepared()).toEqual([]);
     });
 
+    it('restore at another parallelism (3 → 2): subtask 0 commits every listed transaction, each subtask rolls back the unlisted ones of its old subtasks', async () => {
+      const t = await table('(k int)');
+      const prepare = async (gid: string, k: number) => {
+        await db.query('BEGIN');
+        await db.query(`INSERT INTO ${t} VALUES ($1)`, [k]);
+        await db.query(`PREPARE TRANSACTION '${gid}'`);
+      };
+      const listed = [0, 1, 2].map((s) => ({ gid: `rlink-job3-out-${s}-5-a0`, checkpointId: 5, rows: 1 }));
+      for (const [s, c] of listed.entries()) await prepare(c.gid, s);
+      await prepare('rlink-job3-out-2-6-a0', 100); // old subtask 2, after checkpoint 5: never completed
+      await prepare('rlink-job3-out-1-6-a0', 101); // old subtask 1, likewise
+      const restored = { prepared: listed.map((c) => [5, c]), restoredCheckpointId: 5 };
+      const ctx3 = { jobId: 'job3', operatorId: 'out', parallelism: 2, attempt: 1 };
+      const w0 = writer({ table: t, transactional: true }, { ...ctx3, subtaskIndex: 0 });
+      const w1 = writer({ table: t, transactional: true }, { ...ctx3, subtaskIndex: 1 });
+      await w0.open(restored);
+      await w1.open(restored);
+      expect((await db.query("SELECT gid FROM pg_prepared_xacts WHERE gid LIKE 'rlink-job3-%' ORDER BY gid")).rows.map((r) => r.gid)).toEqual(listed.map((c) => c.gid));
+      await w0.commit(listed); // what the sink operator does after a rescale: subtask 0 commits all
+      await w0.close();
+      await w1.close();
+      expect((await rows(t, 'k')).map((r) => r.k)).toEqual([0, 1, 2]);
+    });
+
     it('a connection lost mid-transaction: the batches are written again into a new transaction, once', async () => {
       const t = await table('(k int)');
       const w = writer({ table: t, transactional: true, batchSize: 10, flushInterval: '20ms' }, { ...ctx, jobId: 'job2' });
