@@ -39,7 +39,17 @@ export function buildJobFile(job: JobFile, env: StreamExecutionEnvironment, prop
   };
   const resolve = (v: OptionValue): unknown => substitute(v, props);
 
+  // Only what a sink reads, directly or through transforms, is built.
+  const needed = new Set<string>();
+  const need = (id: string): void => {
+    if (needed.has(id)) return;
+    needed.add(id);
+    for (const i of job.transforms.find((t) => t.id === id)?.inputs ?? []) need(i.id);
+  };
+  for (const s of job.sinks) need(s.input.id);
+
   for (const id of job.order) {
+    if (!needed.has(id)) continue;
     const source = job.sources.find((s) => s.id === id);
     const transform = source ? undefined : job.transforms.find((t) => t.id === id)!;
     const node = (source ?? transform)!;

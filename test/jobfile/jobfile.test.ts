@@ -113,6 +113,7 @@ describe('config-file jobs', () => {
       'sinks:',
       '  - { id: o1, input: f, type: print }',
       '  - { id: o2, input: clicks, type: file, path: "${output}" }',
+      '  - { id: o3, input: q, type: print }',
     ].join('\n'));
     const r = await rlink(['run', f, `input=${join(d, 'in.jsonl')}`]);
     expect(r.exitCode).toBe(1);
