@@ -1,27 +1,25 @@
 /**
- * Throughput of the data plane between two task-manager processes (ShuffleService over WebSocket,
- * credit-based), as a ratio to raw `ws` between two processes sending the same bytes, measured in the
- * same run. Loopback only.
+ * Throughput of the data plane (issue 10), each as a ratio to a baseline measured in the same run:
  *
- *   shuffle:  producer process                                   consumer process
- *             worker: PortOutputChannel (capacity 32)            worker: bindPortInput → InputChannel,
- *               {key, ts, value} × 1024 → encodeBatch              decodeBatch → records (sums `value`)
- *             main: ShuffleService.bridgeOut ══ ws ══▶ main: ShuffleService.bridgeIn
- *                                          ◀══ credits ══
+ *   shuffle:  producer process                                    consumer process
+ *             worker: NetworkOutputChannel (credits 32)            worker: its DataPlane → InputChannel,
+ *               {key, ts, value} × 1024 → encodeBatch → frame        frame → decodeBatch → records (sums `value`)
+ *             the worker's own WebSocket ══════════════════════════▶ the worker's own data server
+ *                                       ◀══ credit frames ══
  *   baseline: producer process main: raw ws client ══▶ consumer process main: raw ws server (counts)
  *             the same frames, encoded beforehand, sent as fast as ws takes them (bufferedAmount ≤ 4 MiB);
  *             once with ws's default client (random masking keys: every byte XORed in JavaScript on
- *             both ends without the optional bufferutil), once with zero keys as the ShuffleService sends.
- *   context:  shuffleFramesOnly — the shuffle with pre-encoded batches and a consumer that only counts
- *             (the data plane without encodeBatch/decodeBatch); localPortChannel — the same workers as
- *             `shuffle`, one MessageChannel between them in one process (two slots, no network).
+ *             both ends without the optional bufferutil), once with zero keys as the data plane sends.
+ *   local:    two worker threads of one process (two slots of a task manager): the runtime's cross-slot
+ *             channel (PortOutputChannel → bindPortInput: encode, transfer, decode into records);
+ *   rawPort:  its baseline: the same encoded batches over a bare MessageChannel (transferred, counted).
  *
  * Rates are measured by the consumer, from its first record (frame) to its last; cpuNsPerRecord is the
  * CPU time of both processes (all threads, worker start-up included) per record. Best of REPEAT. The
- * consumer checks the record count and the sum of `value`.
+ * consumers check the record count and the sum of `value`.
  *
  *   npm run bench -- shuffle-throughput          (BENCH_RECORDS=1000000 BENCH_REPEAT=1 for a quick look)
- *   BENCH_MODES=raw,zero,records,frames,local    a subset (prints the raw runs)
+ *   BENCH_MODES=raw,zero,records,local,rawPort   a subset (prints the raw runs)
  *   BENCH_CREDITS=32 · BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" · BENCH_LOG_LEVEL=info
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -35,13 +33,13 @@ const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 /** Every run must end within this long (a hang is a failure, not a slow result). */
 const RUN_TIMEOUT_MS = Number(process.env.BENCH_RUN_TIMEOUT_MS ?? 120_000);
 
-interface Peer { child: ChildProcess; address: string; raw: string; messages: Array<Record<string, unknown>>; waiters: Array<() => void> }
+interface Peer { child: ChildProcess; raw: string; messages: Array<Record<string, unknown>>; waiters: Array<() => void> }
 
 async function start(script: string, role: 'producer' | 'consumer', token: string): Promise<Peer> {
   // BENCH_NODE_ARGS: extra node flags for the two peers (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
   const execArgv = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean) : [];
   const child = fork(script, [role], { env: { ...process.env, RLINK_TOKEN: token }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const peer: Peer = { child, address: '', raw: '', messages: [], waiters: [] };
+  const peer: Peer = { child, raw: '', messages: [], waiters: [] };
   child.on('message', (m: Record<string, unknown>) => {
     if (m.type === 'error') process.stderr.write(`bench ${role}: ${String(m.message)}\n`);
     peer.messages.push(m);
@@ -49,7 +47,6 @@ async function start(script: string, role: 'producer' | 'consumer', token: strin
   });
   child.on('exit', (code) => { peer.messages.push({ type: 'exit', code }); for (const w of peer.waiters.splice(0)) w(); });
   const ready = await next(peer, (m) => m.type === 'ready', 30_000);
-  peer.address = ready.address as string;
   peer.raw = ready.raw as string;
   return peer;
 }
@@ -87,23 +84,24 @@ async function measured(peers: Peer[], f: () => Promise<{ ms: number; wallMs: nu
   return { ...r, cpuMs: (await cpu(peers)) - c0 };
 }
 
-async function shuffleRun(producer: Peer, consumer: Peer, k: number, sum: number, mode: 'records' | 'frames'): Promise<{ ms: number; wallMs: number }> {
-  const run = `bench#${k}/shuffle-${mode}`;
+async function shuffleRun(producer: Peer, consumer: Peer, k: number, sum: number): Promise<{ ms: number; wallMs: number }> {
+  const run = `bench#${k}/shuffle`;
   const t0 = performance.now();
-  consumer.child.send({ type: 'shuffle-in', run, mode });
-  producer.child.send({ type: 'shuffle-out', run, peer: consumer.address, records: N, mode });
+  consumer.child.send({ type: 'shuffle-in', run });
+  const ready = await next(consumer, (m) => m.type === 'in-ready' && m.run === run, 30_000);
+  producer.child.send({ type: 'shuffle-out', run, peer: ready.address, records: N });
   const done = await next(consumer, (m) => m.type === 'done' && m.run === run);
   const wallMs = performance.now() - t0;
   if (done.records !== N || done.sum !== sum) throw new Error(`shuffle run ${run}: got ${String(done.records)} records (sum ${String(done.sum)}), expected ${N} (sum ${sum})`);
   return { ms: done.ms as number, wallMs };
 }
 
-async function localRun(consumer: Peer, k: number, sum: number): Promise<{ ms: number; wallMs: number }> {
-  const run = `bench#${k}/local`;
+async function localRun(consumer: Peer, k: number, sum: number, raw: boolean): Promise<{ ms: number; wallMs: number }> {
+  const run = `bench#${k}/${raw ? 'raw-port' : 'local'}`;
   const t0 = performance.now();
-  consumer.child.send({ type: 'local', run, records: N });
+  consumer.child.send({ type: 'local', run, records: N, raw });
   const done = await next(consumer, (m) => m.type === 'done' && m.run === run);
-  if (done.records !== N || done.sum !== sum) throw new Error(`local run ${k}: got ${String(done.records)} records (sum ${String(done.sum)}), expected ${N} (sum ${sum})`);
+  if (done.records !== N || done.sum !== sum) throw new Error(`${run}: got ${String(done.records)} records (sum ${String(done.sum)}), expected ${N} (sum ${sum})`);
   return { ms: done.ms as number, wallMs: performance.now() - t0 };
 }
 
@@ -133,41 +131,37 @@ async function main(): Promise<void> {
   const raw: Run[] = [];
   const rawZero: Run[] = [];
   const shuffle: Run[] = [];
-  const frames: Run[] = [];
   const local: Run[] = [];
+  const rawPort: Run[] = [];
   try {
-    const modes = new Set((process.env.BENCH_MODES ?? 'raw,zero,records,frames,local').split(','));
+    const modes = new Set((process.env.BENCH_MODES ?? 'raw,zero,records,local,rawPort').split(','));
     for (let k = 0; k < REPEAT; k++) {
       const both = [producer, consumer];
       if (modes.has('raw')) raw.push(await measured(both, () => rawRun(producer, consumer, k, 'random')));
       if (modes.has('zero')) rawZero.push(await measured(both, () => rawRun(producer, consumer, k, 'zero')));
-      if (modes.has('records')) shuffle.push(await measured(both, () => shuffleRun(producer, consumer, k, sum, 'records')));
-      if (modes.has('frames')) frames.push(await measured(both, () => shuffleRun(producer, consumer, k, sum, 'frames')));
-      if (modes.has('local')) local.push(await measured(both, () => localRun(consumer, k, sum)));
+      if (modes.has('records')) shuffle.push(await measured(both, () => shuffleRun(producer, consumer, k, sum)));
+      if (modes.has('local')) local.push(await measured(both, () => localRun(consumer, k, sum, false)));
+      if (modes.has('rawPort')) rawPort.push(await measured(both, () => localRun(consumer, k, sum, true)));
     }
-    if (modes.size < 5) { process.stdout.write(`${JSON.stringify({ raw, rawZero, shuffle, frames, local })}\n`); return; }
-    producer.child.send({ type: 'stats' });
-    const stats = (await next(producer, (m) => m.type === 'stats', 10_000)).stats as { bytesOut: number; framesOut: number };
-    const r = best(raw), z = best(rawZero), s = best(shuffle), f = best(frames), l = best(local);
-    const perRun = stats.bytesOut / (2 * REPEAT); // records and frames runs send the same frames
+    if (modes.size < 5) { process.stdout.write(`${JSON.stringify({ raw, rawZero, shuffle, local, rawPort })}\n`); return; }
+    const r = best(raw), z = best(rawZero), s = best(shuffle), l = best(local), rp = best(rawPort);
+    const bytes = 35 * N; // about what the frames of N records occupy (35 bytes a record)
     const rate = (ms: number) => Math.round((N / ms) * 1000);
     const cpuNs = (runs: Run[]) => Math.round(Math.min(...runs.map((x) => x.cpuMs)) * 1e6 / N);
     const out = {
       records: N, batch: BATCH, repeat: REPEAT, credits: Number(process.env.BENCH_CREDITS ?? 32),
-      bytesPerRecord: Number((perRun / N).toFixed(2)),
-      rawWs: { ms: Math.round(r.ms), recordsPerSec: rate(r.ms), mbPerSec: Math.round(perRun / r.ms / 1000), cpuNsPerRecord: cpuNs(raw) },
-      rawWsZeroMask: { ms: Math.round(z.ms), recordsPerSec: rate(z.ms), mbPerSec: Math.round(perRun / z.ms / 1000), cpuNsPerRecord: cpuNs(rawZero) },
-      shuffle: { ms: Math.round(s.ms), recordsPerSec: rate(s.ms), mbPerSec: Math.round(perRun / s.ms / 1000), cpuNsPerRecord: cpuNs(shuffle), wallMs: Math.round(s.wallMs) },
-      shuffleFramesOnly: { ms: Math.round(f.ms), recordsPerSec: rate(f.ms), mbPerSec: Math.round(perRun / f.ms / 1000), cpuNsPerRecord: cpuNs(frames) },
+      rawWs: { ms: Math.round(r.ms), recordsPerSec: rate(r.ms), mbPerSec: Math.round(bytes / r.ms / 1000), cpuNsPerRecord: cpuNs(raw) },
+      rawWsZeroMask: { ms: Math.round(z.ms), recordsPerSec: rate(z.ms), mbPerSec: Math.round(bytes / z.ms / 1000), cpuNsPerRecord: cpuNs(rawZero) },
+      shuffle: { ms: Math.round(s.ms), recordsPerSec: rate(s.ms), mbPerSec: Math.round(bytes / s.ms / 1000), cpuNsPerRecord: cpuNs(shuffle), wallMs: Math.round(s.wallMs) },
       localPortChannel: { ms: Math.round(l.ms), recordsPerSec: rate(l.ms), cpuNsPerRecord: cpuNs(local) },
+      rawMessageChannel: { ms: Math.round(rp.ms), recordsPerSec: rate(rp.ms), cpuNsPerRecord: cpuNs(rawPort) },
       ratioShuffleToRawWs: Number((r.ms / s.ms).toFixed(3)),
       ratioShuffleToRawWsZeroMask: Number((z.ms / s.ms).toFixed(3)),
-      ratioShuffleFramesOnlyToRawWsZeroMask: Number((z.ms / f.ms).toFixed(3)),
-      ratioShuffleToLocalPortChannel: Number((l.ms / s.ms).toFixed(3)),
-      floor: 0.5,
+      ratioLocalToRawMessageChannel: Number((rp.ms / l.ms).toFixed(3)),
+      floors: { shuffleToRawWsZeroMask: 0.5, localToRawMessageChannel: 0.8 },
       runs: {
         rawMs: raw.map((x) => Math.round(x.ms)), rawZeroMaskMs: rawZero.map((x) => Math.round(x.ms)),
-        shuffleMs: shuffle.map((x) => Math.round(x.ms)), framesOnlyMs: frames.map((x) => Math.round(x.ms)), localMs: local.map((x) => Math.round(x.ms)),
+        shuffleMs: shuffle.map((x) => Math.round(x.ms)), localMs: local.map((x) => Math.round(x.ms)), rawPortMs: rawPort.map((x) => Math.round(x.ms)),
       },
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -4,7 +4,7 @@ import type { Logger } from '../core/logging';
 import { RlinkError } from '../core/errors';
 import { TaskExecutor } from './task-executor';
 import { JobManagerConnection } from './jobmanager-connection';
-import { ShuffleService } from './shuffle-service';
+import { SlotDirectory } from './data-plane/slot-directory';
 import { BundleCache } from './bundle-cache';
 import { workerScript } from '../core/app/worker-scripts';
 import { loadAppBundle } from '../core/app/load';
@@ -52,9 +52,11 @@ export async function startTaskManager(opts: TaskManagerDaemonOptions): Promise<
   if (problem) throw new RlinkError('RLINK_LIMIT', `--slots ${opts.slots}: ${problem}`);
   const jobManagerUrls = parseAddresses(opts.jobManagerUrl);
   let executor: TaskExecutor | undefined;
-  const shuffle = new ShuffleService({
+  // Each slot worker owns its data sockets (data-plane/); this task manager's data address is the
+  // directory that tells other task managers where each slot listens.
+  const shuffle = new SlotDirectory({
     taskManagerId: id, token: opts.token, bind, port: opts.dataPort ?? 0, advertisedHost, logger: log,
-    onPeerLost: (address, error) => executor?.peerLost(address, error instanceof Error ? error.message : String(error)),
+    addressOf: (slot) => executor?.slotDataAddress(slot),
   });
   let dataAddress: string;
   try {
@@ -68,7 +70,8 @@ export async function startTaskManager(opts: TaskManagerDaemonOptions): Promise<
   let connection: JobManagerConnection | undefined;
   const bundles = new BundleCache(opts.workDir, () => connection?.jobManagerUrl ?? jobManagerUrls[0]!, opts.token);
   executor = new TaskExecutor({
-    id, slots: opts.slots, mode: 'threads', workerScript: workerScript('slot'), logger: log, dataPlane: shuffle, dataAddress,
+    id, slots: opts.slots, mode: 'threads', workerScript: workerScript('slot'), logger: log, dataAddress,
+    network: { token: opts.token, bind, advertisedHost },
     localizeApp: (ref) => bundles.localize(ref),
     resolveApp: async (ref) => loadAppBundle((await bundles.localize(ref) as { path: string }).path),
   });

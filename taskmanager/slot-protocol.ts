@@ -6,23 +6,36 @@ import type { BarrierElement } from '../core/runtime/elements';
 /**
  * Messages between a task manager's main thread and its slot workers (worker threads).
  *
- *   main ──slot-deploy (+ MessagePorts of cross-slot channels)──▶ worker
+ *   main ──slot-deploy (+ MessagePorts of cross-slot channels,
+ *                       + the channels to other task managers)──▶ worker
  *   main ──slot-cancel / slot-checkpoint-complete──────────────▶ worker
+ *   main ◀─data-address (once: where its data server listens)── worker
  *   main ◀─task-state / final-ready / metrics─────────────────── worker
  */
 export interface ChannelPort { channelId: string; role: 'in' | 'out'; port: MessagePort }
 
+/**
+ * A channel to a subtask on another task manager: the slot's own data plane carries it. `wireId` is
+ * its attempt-scoped id on the data sockets; `peer`, for a producer, where the consumer's slot is.
+ */
+export interface RemoteChannel { channelId: string; wireId: string; role: 'in' | 'out'; peer?: { taskManager: string; slot: number } }
+
+/** The data plane a slot worker starts (threads mode, when the task manager has a data address). */
+export interface SlotNetworkConfig { token: string; bind: string; advertisedHost: string }
+
+/** The prefix of an attempt's channel ids on the data plane. */
+export function attemptPrefix(jobId: string, attempt: number): string { return `${jobId}#${attempt}/`; }
+
 export type MainToSlot =
   /** `graphFingerprint`: the job manager's; the slot compares the graph it builds from the bundle with it. */
-  | { type: 'slot-deploy'; jobId: string; attempt: number; app: AppRef; props: Record<string, string>; graphFingerprint: string; subtasks: SubtaskRef[]; ports: ChannelPort[]; batchSize: number; restore?: { checkpointId: number; metadataPath: string } }
+  | { type: 'slot-deploy'; jobId: string; attempt: number; app: AppRef; props: Record<string, string>; graphFingerprint: string; subtasks: SubtaskRef[]; ports: ChannelPort[]; remote: RemoteChannel[]; batchSize: number; restore?: { checkpointId: number; metadataPath: string } }
   | { type: 'slot-trigger-checkpoint'; jobId: string; attempt: number; barrier: BarrierElement }
   | { type: 'slot-end-input'; jobId: string; attempt: number }
-  /** Stop the attempt's tasks and report them FAILED (with `reason`) once they have stopped. */
-  | { type: 'slot-fail'; jobId: string; attempt: number; reason: string }
   | { type: 'slot-cancel'; jobId: string; attempt: number }
   | { type: 'slot-checkpoint-complete'; jobId: string; attempt: number; checkpointId: number };
 
 export type SlotToMain =
+  | { type: 'data-address'; address: string }
   | { type: 'task-state'; jobId: string; attempt: number; subtask: SubtaskRef; state: TaskState; error?: { code: string; message: string } }
   | { type: 'final-ready'; jobId: string; attempt: number; subtask: SubtaskRef }
   | { type: 'metrics'; jobId: string; attempt: number; tasks: SubtaskMetrics[] }

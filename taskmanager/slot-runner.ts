@@ -6,13 +6,15 @@ import { inputChannels, outputChannels, subtaskId } from '../core/graph/executio
 import { outputEdges } from '../core/graph/job-graph';
 import { InputChannel, LocalChannel, type OutputChannel } from '../core/runtime/network/channel';
 import { PortOutputChannel, bindPortInput } from '../core/runtime/network/port-channel';
+import type { NetworkOutputChannel } from './data-plane/network-output-channel';
 import { FINAL_CHECKPOINT_ID, StreamTask } from '../core/runtime/task';
 import { loadRestoredState } from './restore';
 import { checkpointStorageFor } from '../core/fs/checkpoint-storage';
 import type { AppRef, SubtaskMetrics } from '../core/protocol/control-messages';
 import type { Logger } from '../core/logging';
 import { RlinkError, errorMessage } from '../core/errors';
-import type { MainToSlot, SlotToMain } from './slot-protocol';
+import { attemptPrefix, type MainToSlot, type SlotToMain } from './slot-protocol';
+import type { DataPlane } from './data-plane/data-plane';
 
 interface Deployment {
   jobId: string;
@@ -28,7 +30,8 @@ interface Deployment {
 /**
  * Runs the subtasks of one slot: rebuilds the job's graph from the app (the same bundle on every
  * task manager), instantiates only its own subtasks, wires their channels (local within the slot,
- * MessagePorts to other slots) and reports their states. Runs inside a worker thread, or inline.
+ * MessagePorts to other slots, the slot's own data plane to other task managers) and reports their
+ * states. Runs inside a worker thread, or inline.
  */
 export class SlotRunner {
   private readonly deployments = new Map<string, Deployment>();
@@ -38,7 +41,22 @@ export class SlotRunner {
     private readonly report: (msg: SlotToMain) => void,
     private readonly resolveApp: (ref: AppRef) => Promise<AppDefinition>,
     private readonly metricsIntervalMs = 250,
+    /** Channels to other task managers (none: every job must fit on this task manager). */
+    private readonly dataPlane?: DataPlane,
   ) {}
+
+  /**
+   * Data connections broke: the attempts whose channels they carried fail (their tasks stop and report
+   * FAILED once stopped; a task still committing must not look stopped to the job manager).
+   */
+  channelsLost(channels: readonly string[], reason: string): void {
+    for (const d of this.deployments.values()) {
+      const prefix = attemptPrefix(d.jobId, d.attempt);
+      if (!channels.some((c) => c.startsWith(prefix))) continue;
+      d.failReason ??= reason;
+      this.cancel(d.jobId, d.attempt);
+    }
+  }
 
   handle(msg: MainToSlot): void {
     switch (msg.type) {
@@ -55,13 +73,6 @@ export class SlotRunner {
         if (!d) break;
         if (msg.checkpointId === FINAL_CHECKPOINT_ID) { d.finalComplete = true; for (const w of d.finalWaiters.splice(0)) w(); }
         else for (const t of d.tasks) t.notifyCheckpointComplete(msg.checkpointId);
-        break;
-      }
-      case 'slot-fail': {
-        const d = this.deployments.get(key(msg.jobId, msg.attempt));
-        if (!d) break;
-        d.failReason ??= msg.reason;
-        this.cancel(msg.jobId, msg.attempt);
         break;
       }
       case 'slot-end-input': {
@@ -111,6 +122,9 @@ export class SlotRunner {
     }
     const mine = new Set(msg.subtasks.map((s) => subtaskId(s.vertex, s.index)));
     const ports = new Map(msg.ports.map((p) => [`${p.role}:${p.channelId}`, p.port]));
+    const remote = new Map(msg.remote.map((r) => [`${r.role}:${r.channelId}`, r]));
+    const plane = this.dataPlane;
+    const netOuts: Array<{ task: string; ch: NetworkOutputChannel }> = [];
     const inputsByTask = new Map<string, InputChannel[]>();
     const localOut = new Map<string, OutputChannel>();
     // Byte counters of channels through ports, bound to their task once it exists.
@@ -122,11 +136,13 @@ export class SlotRunner {
         const input = new InputChannel(c.id, i);
         if (mine.has(subtaskId(c.producer.vertex, c.producer.index))) localOut.set(c.id, new LocalChannel(c.id, input));
         else {
-          const port = ports.get(`in:${c.id}`);
-          if (!port) throw new RlinkError('RLINK_INTERNAL', `no transport for input channel ${c.id}`);
           const counter = bytesIn.get(subtaskId(s.vertex, s.index)) ?? { n: 0 };
           bytesIn.set(subtaskId(s.vertex, s.index), counter);
-          bindPortInput(port, input, (n) => { counter.n += n; });
+          const port = ports.get(`in:${c.id}`);
+          const net = remote.get(`in:${c.id}`);
+          if (port) bindPortInput(port, input, (n) => { counter.n += n; });
+          else if (net && plane) plane.input(net.wireId, input, (n) => { counter.n += n; });
+          else throw new RlinkError('RLINK_INTERNAL', `no transport for input channel ${c.id}`);
         }
         return input;
       });
@@ -144,9 +160,15 @@ export class SlotRunner {
           const local = localOut.get(c.id);
           if (local) return local;
           const port = ports.get(`out:${c.id}`);
-          if (!port) throw new RlinkError('RLINK_INTERNAL', `no transport for output channel ${c.id}`);
-          const ch = new PortOutputChannel(c.id, port);
-          portOuts.push({ task: subtaskId(s.vertex, s.index), ch });
+          if (port) {
+            const ch = new PortOutputChannel(c.id, port);
+            portOuts.push({ task: subtaskId(s.vertex, s.index), ch });
+            return ch;
+          }
+          const net = remote.get(`out:${c.id}`);
+          if (!net?.peer || !plane) throw new RlinkError('RLINK_INTERNAL', `no transport for output channel ${c.id}`);
+          const ch = plane.output(net.wireId, net.peer);
+          netOuts.push({ task: subtaskId(s.vertex, s.index), ch });
           return ch;
         }));
       }
@@ -164,7 +186,7 @@ export class SlotRunner {
       });
       d.tasks.push(task);
       const id = subtaskId(s.vertex, s.index);
-      for (const p of portOuts) if (p.task === id) p.ch.onBytes = (n) => { task.metrics.bytesOut += n; };
+      for (const p of [...portOuts, ...netOuts]) if (p.task === id) p.ch.onBytes = (n) => { task.metrics.bytesOut += n; };
       const counter = bytesIn.get(id);
       if (counter) task.metrics.bindBytesIn(counter);
     }
@@ -183,6 +205,7 @@ export class SlotRunner {
     this.reportMetrics(d);
     clearInterval(d.metricsTimer);
     this.deployments.delete(key(jobId, attempt));
+    this.dataPlane?.release(attemptPrefix(jobId, attempt));
   }
 
   private cancel(jobId: string, attempt: number): void {

@@ -6,20 +6,33 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as api from '../index';
 import { installApi, loadAppBundle } from '../core/app/load';
 import { createLogger } from '../core/logging';
-import { RlinkError } from '../core/errors';
+import { RlinkError, errorMessage } from '../core/errors';
 import type { AppDefinition } from '../core/api/app';
 import { SlotRunner } from './slot-runner';
-import type { MainToSlot, SlotToMain } from './slot-protocol';
+import type { MainToSlot, SlotNetworkConfig, SlotToMain } from './slot-protocol';
+import { DataPlane } from './data-plane/data-plane';
 
 installApi(api);
-const { slot, taskManagerId, logLevel } = workerData as { slot: number; taskManagerId: string; logLevel?: string };
+const { slot, taskManagerId, logLevel, network } = workerData as { slot: number; taskManagerId: string; logLevel?: string; network?: SlotNetworkConfig };
 const logger = createLogger({ level: logLevel }).child({ component: 'slot', taskManager: taskManagerId, slot });
 const apps = new Map<string, Promise<AppDefinition>>();
+const report = (m: SlotToMain) => parentPort!.postMessage(m);
 
-const runner = new SlotRunner(logger, (m: SlotToMain) => parentPort!.postMessage(m), async (ref) => {
+// The slot's own data plane: its channels to other task managers never pass the main thread.
+const plane = network ? new DataPlane({
+  taskManagerId, token: network.token, bind: network.bind, advertisedHost: network.advertisedHost, logger,
+  onPeerLost: (address, error, info) => runner.channelsLost(info.channels, `lost the data connection to ${address}: ${error.message}`),
+}) : undefined;
+
+const runner = new SlotRunner(logger, report, async (ref) => {
   if (ref.kind !== 'bundle') throw new RlinkError('RLINK_INTERNAL', 'a worker thread can only load bundled apps');
   let p = apps.get(ref.hash);
   if (!p) { p = loadAppBundle(ref.path); apps.set(ref.hash, p); }
   return p;
-});
+}, undefined, plane);
 parentPort!.on('message', (m: MainToSlot) => runner.handle(m));
+if (plane) {
+  plane.start().then((address) => report({ type: 'data-address', address }), (e: unknown) => {
+    logger.error({ event: 'data.start-failed', err: errorMessage(e) }, `slot ${slot}: its data server could not start: ${errorMessage(e)}`);
+  });
+}

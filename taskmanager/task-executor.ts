@@ -9,27 +9,23 @@ import { channelsOf, subtaskId } from '../core/graph/execution-graph';
 import type { Logger } from '../core/logging';
 import { RlinkError, errorMessage } from '../core/errors';
 import { SlotRunner } from './slot-runner';
-import type { ChannelPort, MainToSlot, SlotToMain } from './slot-protocol';
+import { attemptPrefix, type ChannelPort, type MainToSlot, type RemoteChannel, type SlotNetworkConfig, type SlotToMain } from './slot-protocol';
+import { DataPlane } from './data-plane/data-plane';
 
 interface AttemptHere {
   jobId: string;
   attempt: number;
   /** Subtasks that have not reported an end, by slot. */
   live: Map<number, Set<string>>;
-  peers: Set<string>;
   cancellationTimeoutMs: number;
   watchdog?: NodeJS.Timeout;
 }
 
-/** A slot: a worker thread, or (inline mode) a runner on the main thread. */
-interface Slot { post(msg: MainToSlot, transfer?: ChannelPort['port'][]): void; terminate(): Promise<void> }
-
-/** The data plane to other task managers (ShuffleService), as the executor uses it. */
-export interface DataPlane {
-  bridgeOut(channelId: string, port: MessagePort, peerAddress: string): void;
-  bridgeIn(channelId: string, port: MessagePort): void;
-  release(prefix: string): void;
-}
+/**
+ * A slot: a worker thread, or (inline mode) a runner on the main thread. `dataAddress`: where its own
+ * data plane listens (with a network configured).
+ */
+interface Slot { post(msg: MainToSlot, transfer?: ChannelPort['port'][]): void; terminate(): Promise<void>; dataAddress?: Promise<string> }
 
 export interface TaskExecutorOptions {
   id?: string;
@@ -43,9 +39,12 @@ export interface TaskExecutorOptions {
   resolveApp: (ref: AppRef) => Promise<AppDefinition>;
   /** Makes a deployment's app available locally (downloads and caches a bundle); identity when absent. */
   localizeApp?: (ref: AppRef) => Promise<AppRef>;
-  /** Channels to other task managers; without it a job must fit on this task manager. */
-  dataPlane?: DataPlane;
-  /** This task manager's data address, announced at registration. */
+  /**
+   * Channels to other task managers: every slot starts a data plane of its own with this (its data
+   * server on `bind`, reached at `advertisedHost`). Without it a job must fit on this task manager.
+   */
+  network?: SlotNetworkConfig;
+  /** This task manager's data address (its slot directory), announced at registration. */
   dataAddress?: string;
 }
 
@@ -79,18 +78,28 @@ export class TaskExecutor {
   private slot(i: number): Slot {
     let s = this.slots[i];
     if (s) return s;
-    const relay = (m: SlotToMain) => this.onSlotMessage(m);
+    let address: ((a: string) => void) | undefined;
+    const dataAddress = this.opts.network ? new Promise<string>((r) => { address = r; }) : undefined;
+    const relay = (m: SlotToMain) => { if (m.type === 'data-address') address?.(m.address); else this.onSlotMessage(m); };
     if (this.opts.mode === 'inline') {
-      const runner = new SlotRunner(this.log.child({ slot: i }), relay, this.opts.resolveApp);
-      s = { post: (m) => queueMicrotask(() => runner.handle(m)), terminate: async () => runner.cancelAll() };
+      const log = this.log.child({ slot: i });
+      let runner: SlotRunner | undefined;
+      const plane = this.opts.network ? new DataPlane({
+        taskManagerId: this.id, token: this.opts.network.token, bind: this.opts.network.bind, advertisedHost: this.opts.network.advertisedHost, logger: log,
+        onPeerLost: (a, e, info) => runner?.channelsLost(info.channels, `lost the data connection to ${a}: ${e.message}`),
+      }) : undefined;
+      runner = new SlotRunner(log, relay, this.opts.resolveApp, undefined, plane);
+      if (plane) void plane.start().then((a) => address?.(a));
+      s = { post: (m) => queueMicrotask(() => runner.handle(m)), terminate: async () => { runner.cancelAll(); await plane?.stop(); } };
     } else {
       if (!this.opts.workerScript) throw new RlinkError('RLINK_INTERNAL', 'threads mode needs the worker script');
-      const w = new Worker(this.opts.workerScript, { workerData: { role: 'slot', slot: i, taskManagerId: this.id, logLevel: this.log.level } });
+      const w = new Worker(this.opts.workerScript, { workerData: { role: 'slot', slot: i, taskManagerId: this.id, logLevel: this.log.level, network: this.opts.network } });
       w.on('message', relay);
       w.on('error', (e) => this.slotLost(i, `slot ${i} worker crashed: ${e.message}`));
       w.on('exit', (code) => { if (this.slots[i] === s && !this.stopping) this.slotLost(i, `slot ${i} worker exited with code ${code}`); });
       s = { post: (m, transfer) => w.postMessage(m, transfer ?? []), terminate: async () => { await w.terminate(); } };
     }
+    if (dataAddress) s.dataAddress = dataAddress;
     this.slots[i] = s;
     return s;
   }
@@ -192,12 +201,18 @@ export class TaskExecutor {
     }, (e: unknown) => failAll('RLINK_APP_BUILD', `cannot fetch the job's bundle: ${errorMessage(e)}`));
   }
 
+  /** Where slot `slot`'s data plane listens (its worker started if needed); undefined when there is no such slot. */
+  slotDataAddress(slot: number): Promise<string> | undefined {
+    if (!this.opts.network || !Number.isInteger(slot) || slot < 0 || slot >= this.opts.slots || this.stopping) return undefined;
+    return this.slot(slot).dataAddress;
+  }
+
   private start(msg: DeployMessage): void {
     const prefix = attemptKey(msg.jobId, msg.attempt);
     const where = new Map<string, { tm: string; slot: number }>();
     for (const p of msg.placement) for (const a of p.assignments) for (const s of a.subtasks) where.set(subtaskId(s.vertex, s.index), { tm: p.taskManagerId, slot: a.slot });
     const ports = new Map<number, ChannelPort[]>(msg.slots.map((a) => [a.slot, []]));
-    const peers = new Set<string>();
+    const remote = new Map<number, RemoteChannel[]>(msg.slots.map((a) => [a.slot, []]));
     for (const v of msg.jobGraph.vertices) {
       for (const edge of v.inputs) {
         for (const c of channelsOf(msg.jobGraph, edge)) {
@@ -213,27 +228,19 @@ export class TaskExecutor {
             ports.get(to.slot)!.push({ channelId: c.id, role: 'in', port: mc.port2 });
             continue;
           }
-          const plane = this.opts.dataPlane;
-          if (!plane) throw new RlinkError('RLINK_INTERNAL', `channel ${c.id} crosses task managers but this task manager has no data plane`);
-          const mc = new MessageChannel();
+          // Another task manager: the slot's own data plane carries it (data-plane/data-plane.ts).
+          if (!this.opts.network) throw new RlinkError('RLINK_INTERNAL', `channel ${c.id} crosses task managers but this task manager has no data plane`);
           if (fromHere) {
             const peer = msg.dataAddresses[to.tm];
             if (!peer) throw new RlinkError('RLINK_INTERNAL', `task manager ${to.tm} has no data address`);
-            ports.get(from.slot)!.push({ channelId: c.id, role: 'out', port: mc.port1 });
-            plane.bridgeOut(prefix + c.id, mc.port2, peer);
-            peers.add(peer);
-          } else {
-            ports.get(to.slot)!.push({ channelId: c.id, role: 'in', port: mc.port1 });
-            plane.bridgeIn(prefix + c.id, mc.port2);
-            const peer = msg.dataAddresses[from.tm];
-            if (peer) peers.add(peer);
-          }
+            remote.get(from.slot)!.push({ channelId: c.id, wireId: prefix + c.id, role: 'out', peer: { taskManager: peer, slot: to.slot } });
+          } else remote.get(to.slot)!.push({ channelId: c.id, wireId: prefix + c.id, role: 'in' });
         }
       }
     }
     const live = new Map(msg.slots.map((a) => [a.slot, new Set(a.subtasks.map((x) => subtaskId(x.vertex, x.index)))]));
     this.attempts.set(prefix, {
-      jobId: msg.jobId, attempt: msg.attempt, live, peers,
+      jobId: msg.jobId, attempt: msg.attempt, live,
       cancellationTimeoutMs: durationOr(msg.props['task.cancellation.timeout'], SYSTEM_PROPERTIES['task.cancellation.timeout'].default),
     });
     for (const a of msg.slots) {
@@ -244,13 +251,13 @@ export class TaskExecutor {
       const p = ports.get(a.slot)!;
       this.slot(a.slot).post({
         type: 'slot-deploy', jobId: msg.jobId, attempt: msg.attempt, app: msg.app, props: msg.props, graphFingerprint: msg.graphFingerprint,
-        subtasks: a.subtasks, ports: p, batchSize: msg.batchSize, ...(msg.restore ? { restore: msg.restore } : {}),
+        subtasks: a.subtasks, ports: p, remote: remote.get(a.slot)!, batchSize: msg.batchSize, ...(msg.restore ? { restore: msg.restore } : {}),
       }, p.map((x) => x.port));
     }
   }
 
-  /** Follows the local subtasks of each attempt: when all ended, its bridges to other task managers go. */
-  private onSlotMessage(m: SlotToMain): void {
+  /** Follows the local subtasks of each attempt (the cancellation watchdog's view). */
+  private onSlotMessage(m: Exclude<SlotToMain, { type: 'data-address' }>): void {
     if (m.type === 'task-state' && (m.state === 'FINISHED' || m.state === 'FAILED' || m.state === 'CANCELED')) {
       const key = attemptKey(m.jobId, m.attempt);
       const a = this.attempts.get(key);
@@ -262,25 +269,10 @@ export class TaskExecutor {
         if ([...a.live.values()].every((x) => x.size === 0)) {
           if (a.watchdog) clearTimeout(a.watchdog);
           this.attempts.delete(key);
-          this.opts.dataPlane?.release(key);
         }
       }
     }
     this.send(m);
-  }
-
-  /** The data connection to a peer task manager broke: the attempts that used it failed. */
-  peerLost(address: string, reason: string): void {
-    for (const [key, a] of this.attempts) {
-      if (!a.peers.has(address)) continue;
-      this.attempts.delete(key);
-      this.opts.dataPlane?.release(key);
-      // The tasks stop and report FAILED themselves once stopped (a task still committing must not look
-      // stopped to the job manager, which restarts only when every task of the attempt has ended).
-      const reason2 = `lost the data connection to ${address}: ${reason}`;
-      for (const slot of this.slots) slot?.post({ type: 'slot-fail', jobId: a.jobId, attempt: a.attempt, reason: reason2 });
-      this.watchCancellation(key);
-    }
   }
 
   /** Cancels everything running here (e.g. the job manager connection was lost). */
@@ -302,7 +294,7 @@ export class TaskExecutor {
 }
 
 /** The prefix of an attempt's channel ids on the data plane, and its key here. */
-function attemptKey(jobId: string, attempt: number): string { return `${jobId}#${attempt}/`; }
+const attemptKey = attemptPrefix;
 
 function parseSubtaskId(id: string): SubtaskRef {
   const m = /^(.*)\[(\d+)\]$/.exec(id);

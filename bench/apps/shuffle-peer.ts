@@ -1,93 +1,52 @@
 /**
  * One side of bench/shuffle-throughput.ts, run as a child process (bundled with esbuild by the bench):
  *
- *   node shuffle-peer.js consumer   a task manager's data plane: a ShuffleService with a consumer
- *                                   worker thread per run, and the baseline's raw `ws` server (counts
+ *   node shuffle-peer.js consumer   a task manager: a consumer worker thread per run with its own data
+ *                                   plane (as a slot has), and the baseline's raw `ws` server (counts
  *                                   frames, nothing else)
- *   node shuffle-peer.js producer   a ShuffleService with a producer worker thread per run, and the
+ *   node shuffle-peer.js producer   a producer worker thread per run with its own data plane, and the
  *                                   baseline's raw `ws` client sending the same frames, pre-encoded
  *
- * Worker modes: 'records' — the runtime's own channel ends (PortOutputChannel: encodeBatch and the
- * credit window; bindPortInput: decodeBatch into records); 'frames' — batches encoded once and
- * copied per send, counted without decoding (the data plane alone). 'local' connects a producer and
- * a consumer worker of one process directly (two slots of one task manager: no network).
+ * Worker runs: 'records' — the runtime's own channel ends across processes (NetworkOutputChannel:
+ * encodeBatch into frames, the credit window; the consumer's DataPlane: decodeBatch into an
+ * InputChannel); 'local' — two workers of one process, the runtime's cross-slot channel
+ * (PortOutputChannel → bindPortInput over a MessageChannel); 'rawPort' — the same two workers moving
+ * the same encoded batches over a bare MessageChannel (transferred, counted, not decoded).
  *
- * The parent drives it over the IPC channel: → commands; ← {ready}, {done}, {cpu}, {stats}. Worker
- * threads run this same file (workerData.role).
+ * The parent drives it over the IPC channel: → commands; ← {ready}, {in-ready}, {done}, {cpu}.
+ * Worker threads run this same file (workerData.role).
  */
 import { MessageChannel, Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
-import { ShuffleService } from '../../taskmanager/shuffle-service';
-import { InputChannel } from '../../core/runtime/network/channel';
+import { DataPlane } from '../../taskmanager/data-plane/data-plane';
+import { InputChannel, type OutputChannel } from '../../core/runtime/network/channel';
 import { PortOutputChannel, bindPortInput } from '../../core/runtime/network/port-channel';
 import { encodeBatch, transferables, type EncodedBatch } from '../../core/runtime/network/batch-codec';
 import { encodeFrame } from '../../core/protocol/data-frames';
 import { createLogger } from '../../core/logging';
 import { BATCH, POOL, batch, type Rec } from './shuffle-data';
 
-type Parent = { type: 'ready'; address: string; raw: string } | { type: 'done'; run: string; records: number; sum: number; ms: number } | { type: 'error'; message: string };
-type Mode = 'records' | 'frames';
 type Command =
-  | { type: 'shuffle-in'; run: string; mode: Mode }
-  | { type: 'shuffle-out'; run: string; peer: string; records: number; mode: Mode }
-  | { type: 'local'; run: string; records: number }
+  | { type: 'shuffle-in'; run: string }
+  | { type: 'shuffle-out'; run: string; peer: string; records: number }
+  | { type: 'local'; run: string; records: number; raw: boolean }
   | { type: 'raw-in'; run: string; frames: number }
   | { type: 'raw-out'; run: string; records: number; peer: string; mask: 'random' | 'zero' }
-  | { type: 'stats' }
   | { type: 'cpu' };
 
-const send = (m: Parent | Record<string, unknown>): void => { process.send!(m); };
-/** The producer's credit window (PortOutputChannel's default capacity is 32). */
+const send = (m: Record<string, unknown>): void => { process.send!(m); };
+/** The producer's credit window (the runtime's channels use 32). */
 const CREDITS = Number(process.env.BENCH_CREDITS ?? 32);
+const token = process.env.RLINK_TOKEN!;
+// Quiet by default: at the end each side sees the other stop (a lost peer, logged as an error).
+const logger = createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'fatal', name: 'bench-shuffle' });
 
 // ───────────────────────────── worker threads ─────────────────────────────
 
-/**
- * 'frames' mode: batches encoded once, copied per send (what encodeBatch costs is left out), credits
- * kept as PortOutputChannel keeps them; the consumer counts without decoding. The data plane alone.
- */
-async function producerWorkerFrames(port: MessagePort, records: number): Promise<void> {
-  const pool = Array.from({ length: POOL }, (_, b) => { const r = batch(b); return encodeBatch(r, r.map((x) => x.ts)); });
-  let credits = CREDITS;
-  let wake: (() => void) | undefined;
-  port.on('message', (m: { c?: number }) => { if (m.c) { credits += m.c; const w = wake; wake = undefined; w?.(); } });
-  const post = async (m: object, transfer: ArrayBuffer[] = []): Promise<void> => {
-    while (credits <= 0) await new Promise<void>((r) => { wake = r; });
-    credits--;
-    port.postMessage(m, transfer);
-  };
-  for (let k = 0; k * BATCH < records; k++) {
-    const e = pool[k % POOL]!;
-    const n = Math.min(BATCH, records - k * BATCH);
-    const b = n === BATCH
-      ? { ...e, ts: e.ts.slice(), nums: e.nums!.slice(), lens: e.lens!.slice() }
-      : encodeBatch(batch(k % POOL).slice(0, n), batch(k % POOL).slice(0, n).map((x) => x.ts));
-    await post({ b }, transferables(b));
-  }
-  await post({ e: { kind: 'end' } });
-  parentPort!.postMessage({ sent: true });
-}
-
-function consumerWorkerFrames(port: MessagePort): void {
-  let records = 0, sum = 0, t0 = 0, owed = 0;
-  port.on('message', (m: { b?: EncodedBatch; e?: { kind: string } }) => {
-    if (owed++ === 0) queueMicrotask(() => { port.postMessage({ c: owed }); owed = 0; });
-    if (m.b) {
-      if (t0 === 0) t0 = performance.now();
-      records += m.b.n;
-      const nums = m.b.nums!; // fields key, ts, value: nums holds [ts, value] per record
-      for (let i = 1; i < nums.length; i += 2) sum += nums[i]!;
-    } else if (m.e?.kind === 'end') {
-      parentPort!.postMessage({ records, sum, ms: performance.now() - t0 });
-      port.close();
-    }
-  });
-}
-
-async function producerWorker(port: MessagePort, channelId: string, records: number): Promise<void> {
+/** Sends `records` records (fresh arrays per batch, as a source hands them over) with a watermark every 16 batches. */
+async function produce(out: OutputChannel, records: number): Promise<void> {
   const pool = Array.from({ length: POOL }, (_, b) => batch(b));
-  const out = new PortOutputChannel(channelId, port, CREDITS);
   for (let k = 0; k * BATCH < records; k++) {
     const recs = pool[k % POOL]!;
     const values = records - k * BATCH >= BATCH ? recs.slice() : recs.slice(0, records - k * BATCH);
@@ -99,12 +58,10 @@ async function producerWorker(port: MessagePort, channelId: string, records: num
   out.send({ kind: 'watermark', timestamp: Infinity });
   if (!out.writable) await out.whenWritable();
   out.send({ kind: 'end' });
-  parentPort!.postMessage({ sent: true });
 }
 
-function consumerWorker(port: MessagePort, channelId: string): void {
-  const input = new InputChannel(channelId, 0);
-  bindPortInput(port, input);
+/** Takes every element of `input` as the task loop would, summing `value`; reports at the end. */
+function consume(input: InputChannel, done: (m: { records: number; sum: number; ms: number }) => void): void {
   let records = 0, sum = 0, t0 = 0;
   let scheduled = false;
   const drain = (): void => {
@@ -115,28 +72,73 @@ function consumerWorker(port: MessagePort, channelId: string): void {
         const vs = e.values as Rec[];
         records += vs.length;
         for (let i = 0; i < vs.length; i++) sum += vs[i]!.value;
-      } else if (e.kind === 'end') {
-        parentPort!.postMessage({ records, sum, ms: performance.now() - t0 });
-        port.close();
-        return;
-      }
+      } else if (e.kind === 'end') { done({ records, sum, ms: performance.now() - t0 }); return; }
     }
   };
   input.onAvailable = () => { if (!scheduled) { scheduled = true; setImmediate(drain); } };
 }
 
+/** A producer slot on another task manager: its own data plane, a network channel to the consumer's slot. */
+async function netProducer(channelId: string, peer: string, records: number): Promise<void> {
+  const plane = new DataPlane({ taskManagerId: 'bench-producer', token, logger });
+  await plane.start();
+  await produce(plane.output(channelId, peer, CREDITS), records);
+  parentPort!.postMessage({ sent: true });
+}
+
+async function netConsumer(channelId: string): Promise<void> {
+  const plane = new DataPlane({ taskManagerId: 'bench-consumer', token, logger });
+  const address = await plane.start();
+  const input = new InputChannel(channelId, 0);
+  plane.input(channelId, input);
+  consume(input, (m) => parentPort!.postMessage({ done: m }));
+  parentPort!.postMessage({ address });
+}
+
+/** 'rawPort': the same encoded batches over a bare MessageChannel (fresh buffers per batch, transferred). */
+async function rawPortProducer(port: MessagePort, records: number): Promise<void> {
+  const pool = Array.from({ length: POOL }, (_, b) => { const r = batch(b); return encodeBatch(r, r.map((x) => x.ts)); });
+  let credits = CREDITS;
+  let wake: (() => void) | undefined;
+  port.on('message', (m: { c?: number }) => { if (m.c) { credits += m.c; const w = wake; wake = undefined; w?.(); } });
+  for (let k = 0; k * BATCH < records; k++) {
+    const e = pool[k % POOL]!;
+    const n = Math.min(BATCH, records - k * BATCH);
+    const b: EncodedBatch = n === BATCH ? { ...e, ts: e.ts.slice(), nums: e.nums!.slice(), lens: e.lens!.slice() } : (() => { const r = batch(k % POOL).slice(0, n); return encodeBatch(r, r.map((x) => x.ts)); })();
+    while (credits <= 0) await new Promise<void>((r) => { wake = r; });
+    credits--;
+    port.postMessage({ b }, transferables(b));
+  }
+  while (credits <= 0) await new Promise<void>((r) => { wake = r; });
+  port.postMessage({ e: { kind: 'end' } });
+  parentPort!.postMessage({ sent: true });
+}
+
+function rawPortConsumer(port: MessagePort): void {
+  let records = 0, sum = 0, t0 = 0, owed = 0;
+  port.on('message', (m: { b?: EncodedBatch; e?: { kind: string } }) => {
+    if (owed++ === 0) queueMicrotask(() => { port.postMessage({ c: owed }); owed = 0; });
+    if (m.b) {
+      if (t0 === 0) t0 = performance.now();
+      records += m.b.n;
+      const nums = m.b.nums!; // fields key, ts, value: nums holds [ts, value] per record
+      for (let i = 1; i < nums.length; i += 2) sum += nums[i]!;
+    } else if (m.e?.kind === 'end') {
+      parentPort!.postMessage({ done: { records, sum, ms: performance.now() - t0 } });
+      port.close();
+    }
+  });
+}
+
 // ───────────────────────────── processes ─────────────────────────────
 
 async function main(role: 'producer' | 'consumer'): Promise<void> {
-  const token = process.env.RLINK_TOKEN!;
-  // Quiet by default: at the end each process sees the other stop (a lost peer, logged as an error).
-  const logger = createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'fatal', name: `bench-${role}` });
-  const shuffle = new ShuffleService({
-    taskManagerId: `bench-${role}`, token, logger,
-    onPeerLost: (address, error, info) => { if (info.channels.length > 0) send({ type: 'error', message: `peer ${address} lost: ${error.message}` }); },
-  });
-  const address = await shuffle.start();
   const script = fileURLToPath(import.meta.url);
+  const worker = (data: Record<string, unknown>, transfer: MessagePort[] = []) => {
+    const w = new Worker(script, { workerData: data, transferList: transfer });
+    w.once('error', (e) => send({ type: 'error', message: e.message }));
+    return w;
+  };
 
   // The baseline's raw ws server (consumer) — counts frames, nothing else.
   let rawExpect: { run: string; frames: number; got: number; t0: number } | undefined;
@@ -158,40 +160,31 @@ async function main(role: 'producer' | 'consumer'): Promise<void> {
     void (async () => {
       switch (c.type) {
         case 'shuffle-in': {
-          const { port1, port2 } = new MessageChannel();
-          shuffle.bridgeIn(c.run, port2);
-          const w = new Worker(script, { workerData: { role: 'consumer-worker', mode: c.mode, channelId: c.run, port: port1 }, transferList: [port1] });
-          w.once('message', (m: { records: number; sum: number; ms: number }) => {
-            shuffle.release(c.run);
-            void w.terminate();
-            send({ type: 'done', run: c.run, ...m });
+          const w = worker({ role: 'net-consumer', channelId: c.run });
+          w.on('message', (m: { address?: string; done?: Record<string, unknown> }) => {
+            if (m.address) send({ type: 'in-ready', run: c.run, address: m.address });
+            if (m.done) { void w.terminate(); send({ type: 'done', run: c.run, ...m.done }); }
           });
-          w.once('error', (e) => send({ type: 'error', message: e.message }));
           break;
         }
         case 'shuffle-out': {
-          const { port1, port2 } = new MessageChannel();
-          shuffle.bridgeOut(c.run, port2, c.peer);
-          const w = new Worker(script, { workerData: { role: 'producer-worker', mode: c.mode, channelId: c.run, port: port1, records: c.records }, transferList: [port1] });
-          // All sent: the task ended. Release as the task executor does (what is still in the port goes out).
-          w.once('message', () => { shuffle.release(c.run); void w.terminate(); });
-          w.once('error', (e) => send({ type: 'error', message: e.message }));
+          const w = worker({ role: 'net-producer', channelId: c.run, peer: c.peer, records: c.records });
+          w.once('message', () => { setTimeout(() => void w.terminate(), 2000); }); // its last frames drain first
           break;
         }
         case 'local': {
-          // The same producer and consumer workers, connected directly (two slots of one task manager).
+          // Two slots of one task manager: the runtime's cross-slot channel, or a bare MessageChannel.
           const { port1, port2 } = new MessageChannel();
-          const p = new Worker(script, { workerData: { role: 'producer-worker', mode: 'records', channelId: c.run, port: port1, records: c.records }, transferList: [port1] });
-          const w = new Worker(script, { workerData: { role: 'consumer-worker', mode: 'records', channelId: c.run, port: port2 }, transferList: [port2] });
+          const p = worker({ role: c.raw ? 'raw-port-producer' : 'port-producer', channelId: c.run, port: port1, records: c.records }, [port1]);
+          const w = worker({ role: c.raw ? 'raw-port-consumer' : 'port-consumer', channelId: c.run, port: port2 }, [port2]);
           p.once('message', () => void p.terminate());
-          w.once('message', (m: { records: number; sum: number; ms: number }) => { void w.terminate(); send({ type: 'done', run: c.run, ...m }); });
-          for (const x of [p, w]) x.once('error', (e) => send({ type: 'error', message: e.message }));
+          w.once('message', (m: { done: Record<string, unknown> }) => { void w.terminate(); send({ type: 'done', run: c.run, ...m.done }); });
           break;
         }
         case 'raw-in': rawExpect = { run: c.run, frames: c.frames, got: 0, t0: 0 }; break;
         case 'raw-out': {
           // ws's default client (a random masking key: every byte XORed on both ends), or zero keys
-          // as the ShuffleService uses (no masking work, no copy).
+          // as the data plane uses (no masking work, no copy).
           let ws = rawClients.get(c.mask);
           if (!ws) {
             const client = new WebSocket(c.peer, { perMessageDeflate: false, ...(c.mask === 'zero' ? { generateMask: (m: Buffer) => { m.fill(0); } } : {}) });
@@ -199,7 +192,7 @@ async function main(role: 'producer' | 'consumer'): Promise<void> {
             rawClients.set(c.mask, client);
             ws = client;
           }
-          // The same frames the shuffle sends, encoded before the clock starts.
+          // The same frames the data plane sends, encoded before the clock starts.
           const pool = Array.from({ length: POOL }, (_, b) => { const recs = batch(b); return encodeFrame(c.run, { b: encodeBatch(recs, recs.map((r) => r.ts)) }); });
           const frames = Math.ceil(c.records / BATCH);
           const HIGH = 4 * 1024 * 1024;
@@ -218,13 +211,12 @@ async function main(role: 'producer' | 'consumer'): Promise<void> {
           });
           break;
         }
-        case 'stats': send({ type: 'stats', stats: shuffle.stats() }); break;
         case 'cpu': { const u = process.cpuUsage(); send({ type: 'cpu', ms: (u.user + u.system) / 1000 }); break; }
       }
     })().catch((e: unknown) => send({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
   });
-  process.on('disconnect', () => { void shuffle.stop().then(() => process.exit(0)); });
-  send({ type: 'ready', address, raw: rawAddress });
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', raw: rawAddress });
 }
 
 if (isMainThread) {
@@ -232,8 +224,13 @@ if (isMainThread) {
   if (role !== 'producer' && role !== 'consumer') { process.stderr.write('usage: shuffle-peer.js producer|consumer\n'); process.exit(2); }
   await main(role);
 } else {
-  const d = workerData as { role: string; mode: Mode; channelId: string; port: MessagePort; records?: number };
-  if (d.role === 'producer-worker') await (d.mode === 'frames' ? producerWorkerFrames(d.port, d.records!) : producerWorker(d.port, d.channelId, d.records!));
-  else if (d.mode === 'frames') consumerWorkerFrames(d.port);
-  else consumerWorker(d.port, d.channelId);
+  const d = workerData as { role: string; channelId: string; port: MessagePort; records?: number; peer?: string };
+  switch (d.role) {
+    case 'net-producer': await netProducer(d.channelId, d.peer!, d.records!); break;
+    case 'net-consumer': await netConsumer(d.channelId); break;
+    case 'port-producer': await produce(new PortOutputChannel(d.channelId, d.port, CREDITS), d.records!); parentPort!.postMessage({ sent: true }); break;
+    case 'port-consumer': { const input = new InputChannel(d.channelId, 0); bindPortInput(d.port, input); consume(input, (m) => parentPort!.postMessage({ done: m })); break; }
+    case 'raw-port-producer': await rawPortProducer(d.port, d.records!); break;
+    case 'raw-port-consumer': rawPortConsumer(d.port); break;
+  }
 }
