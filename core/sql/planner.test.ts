@@ -126,6 +126,17 @@ describe('SQL: group windows', () => {
     expect(rows).toEqual([{ k: 'a', window_start: 0, window_time: 9999 }, { k: 'b', window_start: 10000, window_time: 19999 }]);
   });
 
+  it('CUMULATE: growing windows of a period, emitted at each step from the key\'s first slice, with keys and HAVING', async () => {
+    const out = await sql("SELECT k, window_start AS ws, window_end AS we, COUNT(*) AS n, SUM(v) AS s FROM TABLE(CUMULATE(TABLE t, DESCRIPTOR(ts), INTERVAL '5' SECOND, INTERVAL '15' SECOND)) GROUP BY window_start, window_end, k", ROWS);
+    expect(sorted(out)).toEqual(sorted([
+      { k: 'a', ws: 0, we: 5000, n: 2, s: 4 }, { k: 'a', ws: 0, we: 10000, n: 3, s: 8 }, { k: 'a', ws: 0, we: 15000, n: 3, s: 8 },
+      { k: 'b', ws: 0, we: 5000, n: 1, s: 2 }, { k: 'b', ws: 0, we: 10000, n: 1, s: 2 }, { k: 'b', ws: 0, we: 15000, n: 2, s: 7 },
+      { k: 'c', ws: 0, we: 15000, n: 1, s: null },
+    ]));
+    const having = await sql("SELECT window_end AS we, COUNT(*) AS n FROM TABLE(CUMULATE(TABLE t, DESCRIPTOR(ts), INTERVAL '5' SECOND, INTERVAL '15' SECOND)) GROUP BY window_start, window_end HAVING COUNT(*) >= 4", ROWS);
+    expect(sorted(having)).toEqual(sorted([{ we: 10000, n: 4 }, { we: 15000, n: 6 }]));
+  });
+
   it('drops records late for their window, as the DataStream window does', async () => {
     const rows = [{ k: 'a', v: 1, ts: 1000 }, { k: 'a', v: 1, ts: 12000 }, { k: 'a', v: 100, ts: 2000 }];
     const out = await sql("SELECT SUM(v) AS s FROM t GROUP BY TUMBLE(ts, INTERVAL '10' SECOND)", rows);

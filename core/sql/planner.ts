@@ -223,7 +223,7 @@ export class Planner {
         sqlError(tvf.tvf.pos, `SESSION(TABLE … PARTITION BY …): the PARTITION BY columns must be exactly the GROUP BY keys (${keyExprs.map((k) => (k.kind === 'column' ? k.name : '…')).join(', ') || 'none'})`);
       }
     }
-    if (window?.fn === 'CUMULATE') sqlError(window.pos, 'CUMULATE windows are not supported yet (use TUMBLE, HOP or SESSION)');
+    if (window?.fn === 'CUMULATE' && window.sizes[1]! % window.sizes[0]! !== 0) sqlError(window.pos, 'CUMULATE: the max size must be a multiple of the step');
 
     const keys = keyExprs.map((k) => compileExpr(k, { ...rScope, aggregatesRefused: 'aggregate functions are not allowed in GROUP BY' }));
     const calls: AggregateCall[] = [];
@@ -256,6 +256,20 @@ export class Planner {
     const keysOf: (r: Record<string, unknown>) => unknown[] = byFields ? (r) => fields.map((f) => r[f]) : (r) => decode(r.key);
     const columns = out.map((c) => ({ name: c.name, type: c.compiled!.type }));
 
+    if (window?.fn === 'CUMULATE') {
+      // Slices: a tumbling window of `step` gives each key's accumulator per slice (records late for
+      // their slice are dropped and counted there, as Flink's slicing windows do); a keyed process
+      // merges the slices of each period of `max` and emits the growing windows at their ends.
+      const [step, max] = window.sizes as [number, number];
+      const keep = { createAccumulator: agg.createAccumulator, add: agg.add, merge: agg.merge, getResult: (acc: unknown) => acc };
+      const slices = keyed.window(TumblingEventTimeWindows.of(step)).aggregate({ $acc: keep }, this.op('slices', `CUMULATE slices(${formatDuration(step)})`, true));
+      const reKeyed = byFields ? slices.keyBy(fields.length === 1 ? fields[0]! : fields) : slices.keyBy('key');
+      // The timer context has the normalized key: one value, or the JSON of several (as `decode` reads it).
+      const fn = new CumulateFunction(step, max, agg, decode, having, project);
+      const result = reKeyed.process(fn, this.op('window', `CUMULATE(${formatDuration(step)}, ${formatDuration(max)})`, true));
+      const rowtime = out.find((c) => (c.compiled as { rowtime?: boolean } | undefined)?.rowtime === true);
+      return { stream: result, relation: { stream: result, columns, ...(rowtime ? { timeAttr: rowtime.name } : {}), changelog: false } };
+    }
     if (window) {
       const assigner = assignerOf(window);
       const aggregated = keyed.window(assigner).aggregate({ $sql: agg }, this.op('window', `${window.fn}(${window.sizes.map(formatDuration).join(', ')})`, true));
@@ -314,6 +328,54 @@ class GroupAggregateFunction implements KeyedProcessFunction<any, any> {
     if (prev !== null) out.collect(row === null ? { op: '-D', ...prev } : { op: '-U', ...prev });
     if (row !== null) out.collect({ op: prev === null ? '+I' : '+U', ...row });
     this.last.update(row);
+  }
+}
+
+/**
+ * CUMULATE(step, max) over slices: per key and period [s, s + max), the slices' accumulators arrive
+ * (each when its tumbling window of `step` fired) and are merged; an event-time timer at each window
+ * end − 1 emits the window [s, end) from the slices so far, from the key's first slice to the period's
+ * end. State (per period: the merged accumulator) is checkpointed with the key.
+ */
+class CumulateFunction implements KeyedProcessFunction<any, any> {
+  /** Per period start: the key's slices by their end (a slice fired late with others must not count early). */
+  private periods!: ValueState<Record<string, Record<string, Record<string, unknown>>>>;
+
+  constructor(
+    private readonly step: number,
+    private readonly max: number,
+    private readonly agg: ReturnType<typeof rowAggregate>,
+    private readonly decode: (key: unknown) => unknown[],
+    private readonly having: Evaluator | undefined,
+    private readonly project: (g: GroupRow) => Record<string, unknown>,
+  ) {}
+
+  open(ctx: RuntimeContext): void { this.periods = ctx.getState('periods', {}); }
+
+  processElement(slice: Record<string, any>, ctx: { timerService(): { registerEventTimeTimer(t: number): void } }): void {
+    const s = windowStart(slice.windowStart as number, 0, this.max);
+    const periods = { ...(this.periods.value() ?? {}) };
+    periods[s] = { ...(periods[s] ?? {}), [slice.windowEnd as number]: slice.$acc };
+    this.periods.update(periods);
+    ctx.timerService().registerEventTimeTimer((slice.windowEnd as number) - 1);
+  }
+
+  onTimer(t: number, ctx: { currentKey: unknown; timerService(): { registerEventTimeTimer(t: number): void } }, out: { collect(x: unknown): void }): void {
+    const end = t + 1;
+    const s = windowStart(t, 0, this.max);
+    const periods = this.periods.value() ?? {};
+    const slices = periods[s];
+    if (slices === undefined) return;
+    let acc = this.agg.createAccumulator();
+    for (const [sliceEnd, a] of Object.entries(slices)) if (Number(sliceEnd) <= end) acc = this.agg.merge(acc, a);
+    const g: GroupRow = { k: this.decode(ctx.currentKey), ws: s, we: end, a: this.agg.getResult(acc) };
+    if (!this.having || this.having(g) === true) out.collect(this.project(g));
+    if (end < s + this.max) ctx.timerService().registerEventTimeTimer(t + this.step);
+    else {
+      const rest = { ...periods };
+      delete rest[s];
+      this.periods.update(rest);
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Property tests: random windowed SQL queries (TUMBLE, HOP, SESSION; group windows and window TVFs;
+ * Property tests: random windowed SQL queries (TUMBLE, HOP, SESSION, CUMULATE; group windows and window TVFs;
  * keys, SUM/MIN/MAX/COUNT/AVG/COUNT(DISTINCT), WHERE, HAVING; sqlQuery and INSERT INTO) on random
  * out-of-order input with nulls and late records, through `rlink run` (the embedded cluster), against
  * the brute-force reference (test/sql/scenarios.ts over test/reference/windows.ts). Output rows and
@@ -20,6 +20,10 @@ describe('windowed SQL: rlink run = reference', () => {
     await assertSqlMatchesReference(fc.constantFrom('within', 'below').chain((d) => sqlScenarioArb({
       sourceParallelism: 2, source: 'collection', disorder: { kind: d === 'within' ? 'withinBound' : 'belowBound' },
     }).filter((s) => d === 'below' || s.params.window.kind !== 'session')), Math.max(4, Math.round(SQL_RUNS / 2)));
+  }, TIMEOUT);
+
+  it('CUMULATE window TVFs (slices of the step, growing windows of the period)', async () => {
+    await assertSqlMatchesReference(sqlScenarioArb().filter((s) => s.params.window.kind === 'cumulate'), Math.max(4, Math.round(SQL_RUNS / 2)));
   }, TIMEOUT);
 
   it('long input (500–1500 records, many batches)', async () => {

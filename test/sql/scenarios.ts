@@ -24,9 +24,12 @@ export const SQL_APP = join(ROOT, 'test', 'sql', 'apps', 'sql-app.ts');
 export type SqlAgg = 's' | 'lo' | 'hi' | 'n' | 'nv' | 'av' | 'd' | 'e';
 export type SqlWhere = 'none' | 'positive' | 'notB' | 'region1';
 
+/** CUMULATE(step, max): only as a window TVF. */
+export type SqlWindow = WindowDef | { kind: 'cumulate'; step: number; max: number };
+
 export interface SqlParams {
   /** In seconds. */
-  window: WindowDef;
+  window: SqlWindow;
   form: 'group' | 'tvf';
   keys: Array<'k' | 'region'>;
   aggs: SqlAgg[];
@@ -85,7 +88,8 @@ export function sqlOf(p: SqlParams): string {
   if (p.form === 'tvf') {
     const tvf = w.kind === 'tumbling' ? `TUMBLE(TABLE t, DESCRIPTOR(ts), ${interval(w.size)})`
       : w.kind === 'sliding' ? `HOP(TABLE t, DESCRIPTOR(ts), ${interval(w.slide)}, ${interval(w.size)})`
-        : `SESSION(TABLE t${p.keys.length ? ` PARTITION BY ${keys}` : ''}, DESCRIPTOR(ts), ${interval(w.gap)})`;
+        : w.kind === 'cumulate' ? `CUMULATE(TABLE t, DESCRIPTOR(ts), ${interval(w.step)}, ${interval(w.max)})`
+          : `SESSION(TABLE t${p.keys.length ? ` PARTITION BY ${keys}` : ''}, DESCRIPTOR(ts), ${interval(w.gap)})`;
     return [
       `SELECT ${[...p.keys, 'window_start AS ws', 'window_end AS we', ...aggs].join(', ')}`,
       `FROM TABLE(${tvf})`,
@@ -93,6 +97,7 @@ export function sqlOf(p: SqlParams): string {
       `GROUP BY ${['window_start', 'window_end', ...p.keys].join(', ')}${having}`,
     ].join('\n');
   }
+  if (w.kind === 'cumulate') throw new Error('CUMULATE is a window TVF only');
   const args = w.kind === 'tumbling' ? `ts, ${interval(w.size)}` : w.kind === 'sliding' ? `ts, ${interval(w.slide)}, ${interval(w.size)}` : `ts, ${interval(w.gap)}`;
   const fn = w.kind === 'tumbling' ? 'TUMBLE' : w.kind === 'sliding' ? 'HOP' : 'SESSION';
   return [
@@ -107,24 +112,47 @@ export function sqlOf(p: SqlParams): string {
 export function referenceSql(input: readonly Rec[], p: SqlParams): { output: Rec[]; lateCount: number } {
   const ms = (s: number) => s * 1000;
   const w = p.window;
+  const rowOf = (keys: Rec, ws: number, we: number, rs: readonly Rec[]): Rec | undefined => {
+    if (p.having !== undefined && !(rs.length > p.having)) return undefined;
+    const o: Rec = {};
+    for (const k of p.keys) o[k] = keys[k];
+    o.ws = ws;
+    o.we = we;
+    for (const a of p.aggs) o[a] = AGG_REF[a](rs);
+    return o;
+  };
+  if (w.kind === 'cumulate') {
+    // Slices of `step` (a record late for its slice is dropped, as Flink's slicing windows do), then per
+    // key and period of `max` the windows [period, end) for every step end from the key's first slice.
+    const slices = referenceWindows(input, {
+      window: { kind: 'tumbling', size: ms(w.step) }, bound: ms(p.bound), lateness: 0, keyFields: p.keys,
+      aggregates: { __rows: (rs) => rs }, tsField: 'ts', sourceParallelism: p.sourceParallelism, filter: WHERE_FN[p.where],
+    });
+    const periods = new Map<string, { keys: Rec; start: number; slices: Array<{ end: number; rows: Rec[] }> }>();
+    for (const sl of slices.output) {
+      const start = (sl.windowStart as number) - ((((sl.windowStart as number) % ms(w.max)) + ms(w.max)) % ms(w.max));
+      const id = JSON.stringify([p.keys.map((k) => sl[k]), start]);
+      const e = periods.get(id) ?? { keys: sl, start, slices: [] };
+      e.slices.push({ end: sl.windowEnd as number, rows: sl.__rows as Rec[] });
+      periods.set(id, e);
+    }
+    const output: Rec[] = [];
+    for (const per of periods.values()) {
+      const first = Math.min(...per.slices.map((x) => x.end));
+      for (let end = first; end <= per.start + ms(w.max); end += ms(w.step)) {
+        const row = rowOf(per.keys, per.start, end, per.slices.filter((x) => x.end <= end).flatMap((x) => x.rows));
+        if (row) output.push(row);
+      }
+    }
+    return { output, lateCount: slices.lateCount };
+  }
   const window: WindowDef = w.kind === 'tumbling' ? { kind: 'tumbling', size: ms(w.size) }
     : w.kind === 'sliding' ? { kind: 'sliding', size: ms(w.size), slide: ms(w.slide) } : { kind: 'session', gap: ms(w.gap) };
-  const aggregates: Record<string, (rs: readonly Rec[]) => unknown> = { __n: AGG_REF.n };
-  for (const a of p.aggs) aggregates[a] = AGG_REF[a];
   const ref = referenceWindows(input, {
-    window, bound: ms(p.bound), lateness: 0, keyFields: p.keys, aggregates, tsField: 'ts',
+    window, bound: ms(p.bound), lateness: 0, keyFields: p.keys, aggregates: { __rows: (rs) => rs }, tsField: 'ts',
     sourceParallelism: p.sourceParallelism, filter: WHERE_FN[p.where],
   });
-  const output = ref.output
-    .filter((r) => p.having === undefined || (r.__n as number) > p.having)
-    .map((r) => {
-      const o: Rec = {};
-      for (const k of p.keys) o[k] = r[k];
-      o.ws = r.windowStart;
-      o.we = r.windowEnd;
-      for (const a of p.aggs) o[a] = r[a];
-      return o;
-    });
+  const output = ref.output.map((r) => rowOf(r, r.windowStart as number, r.windowEnd as number, r.__rows as Rec[])).filter((r): r is Rec => r !== undefined);
   return { output, lateCount: ref.lateCount };
 }
 
@@ -138,8 +166,9 @@ export function sqlInputArb(bound: number, opts: { sourceParallelism: number; di
   })));
 }
 
-const windowArb: fc.Arbitrary<WindowDef> = fc.oneof(
+const windowArb: fc.Arbitrary<SqlWindow> = fc.oneof(
   fc.record({ size: fc.integer({ min: 1, max: 20 }) }).map(({ size }) => ({ kind: 'tumbling' as const, size })),
+  fc.record({ step: fc.integer({ min: 1, max: 8 }), n: fc.integer({ min: 1, max: 4 }) }).map(({ step, n }) => ({ kind: 'cumulate' as const, step, max: step * n })),
   fc.integer({ min: 1, max: 20 }).chain((size) => fc.integer({ min: 1, max: size }).map((slide) => ({ kind: 'sliding' as const, size, slide }))),
   fc.integer({ min: 1, max: 12 }).map((gap) => ({ kind: 'session' as const, gap })),
 );
@@ -159,7 +188,7 @@ export function sqlScenarioArb(fixed: Partial<SqlParams> & { disorder?: Disorder
     sourceParallelism: fc.constant(1),
     source: fc.constant('file' as const),
     mode: fc.constantFrom('query' as const, 'insert' as const),
-  }).map((p) => ({ ...p, ...pinned } as SqlParams)).chain((params) => sqlInputArb(params.bound, {
+  }).map((p) => ({ ...p, ...pinned, ...(p.window.kind === 'cumulate' ? { form: 'tvf' as const } : {}) } as SqlParams)).chain((params) => sqlInputArb(params.bound, {
     sourceParallelism: params.sourceParallelism,
     disorder: disorder ?? { kind: 'late', latePercent: fc.integer({ min: 0, max: 30 }) },
     ...(length ? { length } : {}),
