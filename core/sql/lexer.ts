@@ -104,7 +104,11 @@ export function tokenize(sql: string): Token[] {
     }
     sqlError(pos, `unexpected character '${c}'`);
   }
-  tokens.push({ kind: 'eof', text: '', upper: '', pos: posAt(n), end: n });
+  // The end of input is reported right after the last token (not after trailing blank lines).
+  const last = tokens.length > 0 ? tokens[tokens.length - 1]!.end : 0;
+  let l = 1, ls = 0;
+  for (let j = 0; j < last; j++) if (sql.charCodeAt(j) === 10) { l++; ls = j + 1; }
+  tokens.push({ kind: 'eof', text: '', upper: '', pos: { line: l, column: last - ls + 1, offset: last }, end: last });
   return tokens;
 }
 
