@@ -13,7 +13,7 @@ class SqlSubmit extends Submit { static override id = 'sql'; }
 
 export default class Sql extends BaseCommand {
   static override summary = 'Run SQL statements as a job: CREATE TABLE, INSERT INTO, SELECT.';
-  static override description = 'Runs a SQL script (a file, or the statements after -e) as a job: on the embedded cluster as `rlink run` does, or, with --jm, on that cluster as `rlink submit` does (their flags pass through: --detached, --slots, --from-savepoint, --token-file). CREATE TABLE … WITH (\'connector\' = \'filesystem\' | \'kafka\' | \'print\', …) declares tables, INSERT INTO writes them, a SELECT is printed; SET \'key\' = \'value\' sets a job property unless the command line does. `${name}` in a WITH option is the job property name (key=value arguments). Grammar and limits: docs/sql.md.';
+  static override description = 'Runs a SQL script (a file, or the statements after -e) as a job: on the embedded cluster as `rlink run` does, or, with --jm, on that cluster as `rlink submit` does. CREATE TABLE … WITH (\'connector\' = \'filesystem\' | \'kafka\' | \'print\', …) declares tables, INSERT INTO writes them, a SELECT is printed; SET \'key\' = \'value\' sets a job property unless the command line does. `${name}` in a WITH option is the job property name (key=value arguments). Grammar and limits: docs/sql.md.';
   static override examples = [
     '<%= config.bin %> sql jobs/clicks.sql input=data/clicks.jsonl output=out/stats',
     '<%= config.bin %> sql -e "CREATE TABLE t (name STRING, v DOUBLE) WITH (\'connector\' = \'filesystem\', \'path\' = \'in.jsonl\', \'format\' = \'json\'); SELECT name, v * 2 AS twice FROM t"',
@@ -26,6 +26,10 @@ export default class Sql extends BaseCommand {
   static override flags = {
     execute: Flags.string({ char: 'e', description: 'The SQL statements to run, instead of a file.' }),
     jm: Flags.string({ description: 'Submit to the cluster whose job manager is at this URL (as rlink submit) instead of running here.', helpGroup: 'CLUSTER' }),
+    'token-file': Flags.string({ description: 'With --jm: the file holding the cluster token (as rlink submit).', helpGroup: 'CLUSTER', dependsOn: ['jm'] }),
+    detached: Flags.boolean({ description: 'With --jm: return once the job runs; print its id.', helpGroup: 'CLUSTER', dependsOn: ['jm'] }),
+    'from-savepoint': Flags.string({ description: 'Start from this savepoint or checkpoint (its directory or _metadata file).' }),
+    slots: Flags.integer({ description: 'Without --jm: worker threads (slots) of the embedded task manager (as rlink run).', min: 1, exclusive: ['jm'] }),
   };
 
   async run(): Promise<void> {
@@ -44,7 +48,12 @@ export default class Sql extends BaseCommand {
         file = join(dir, 'query.sql');
         await writeFile(file, flags.execute!);
       }
-      const passed = [...(this.jsonEnabled() ? ['--json'] : []), ...(flags['log-level'] ? ['--log-level', flags['log-level']] : [])];
+      const passed = [
+        ...(this.jsonEnabled() ? ['--json'] : []), ...(flags['log-level'] ? ['--log-level', flags['log-level']] : []),
+        ...(flags['from-savepoint'] ? ['--from-savepoint', flags['from-savepoint']] : []),
+        ...(flags.slots !== undefined ? ['--slots', String(flags.slots)] : []),
+        ...(flags['token-file'] ? ['--token-file', flags['token-file']] : []), ...(flags.detached ? ['--detached'] : []),
+      ];
       if (flags.jm !== undefined) await SqlSubmit.run([file!, ...rest, '--jm', flags.jm, ...passed], this.config);
       else await SqlRun.run([file!, ...rest, ...passed], this.config);
     } finally {

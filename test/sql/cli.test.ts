@@ -30,7 +30,7 @@ describe('SQL through the CLI', () => {
   it('rlink sql runs a script: CREATE TABLE (filesystem) with a watermark, INSERT INTO, a window TVF with WHERE and HAVING', async () => {
     const d = dir();
     const out = join(d, 'stats.jsonl');
-    const r = await rlink(['sql', join(ROOT, 'examples', 'clicks.sql'), `input=${join(ROOT, 'examples', 'data', 'clicks.jsonl')}`, `output=${out}`]);
+    const r = await rlink(['sql', join(ROOT, 'examples', 'clicks.sql'), `input=${join(ROOT, 'examples', 'data', 'clicks.jsonl')}`, `output=${out}`, '--slots', '2']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/FINISHED page-stats in [\d.]+s: 24 records in/);
     // The brute-force answer (every click is within the 5 s bound of the latest, so none is late).
