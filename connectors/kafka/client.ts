@@ -18,6 +18,7 @@ import { RlinkError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/logging';
 import { toMillis, type Duration } from '../../core/time/duration';
 import { RateLimitedLog } from '../../core/util/rate-limited-log';
+import { backoffDelay, retry } from '../../core/util/retry';
 
 type KafkaJs = typeof import('kafkajs');
 let lib: Promise<KafkaJs> | undefined;
@@ -264,57 +265,34 @@ export function isRetriable(e: unknown): boolean {
   return true;
 }
 
-export function sleep(ms: number): Promise<void> { return new Promise((r) => setTimeout(r, ms)); }
+/** The Kafka connectors' back-off: doubling from 100 ms up to 5 s, with ±20 % jitter (core/util/retry.ts). */
+const KAFKA_BACKOFF = { initialMs: 100, maxMs: 5_000, jitter: 0.2 } as const;
 
 /** The next back-off delay: doubles from 100 ms up to 5 s, with ±20 % jitter. */
 export function backoff(attempt: number): number {
-  const base = Math.min(5_000, 100 * 2 ** Math.min(attempt, 10));
-  return Math.round(base * (0.8 + Math.random() * 0.4));
+  return backoffDelay(attempt, KAFKA_BACKOFF);
 }
 
 /**
  * Runs `fn` until it succeeds, retrying retriable failures with back-off, for at most `timeoutMs`
  * in all (an attempt still running at the deadline is abandoned). Then: `fail(lastError)`.
+ * The loop is core/util/retry.ts's; this adds Kafka's defaults (what is retriable, the delays).
  */
-export async function retryUntil<T>(fn: () => Promise<T>, opts: {
+export function retryUntil<T>(fn: () => Promise<T>, opts: {
   timeoutMs: number;
   fail: (last: unknown, elapsedMs: number) => Error;
   onRetry?: (e: unknown, attempt: number) => void;
   isRetriable?: (e: unknown) => boolean;
   closed?: () => boolean;
 }): Promise<T> {
-  const start = Date.now();
-  const deadline = start + opts.timeoutMs;
-  /** The last failure of an attempt (an attempt cut short by the deadline says less). */
-  let last: unknown;
-  let cut: unknown;
-  for (let attempt = 0; ; attempt++) {
-    const left = deadline - Date.now();
-    if (left <= 0 || opts.closed?.()) break;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError(left)), left);
-      });
-      const p = fn();
-      p.catch(() => undefined); // abandoned at the deadline: its failure is not ours any more
-      return await Promise.race([p, timeout]);
-    } catch (e) {
-      if (e instanceof TimeoutError) { cut = e; break; }
-      last = e;
-      if (!(opts.isRetriable ?? isRetriable)(e)) throw e;
-      opts.onRetry?.(e, attempt);
-      const wait = Math.min(backoff(attempt), deadline - Date.now());
-      if (wait > 0) await sleep(wait);
-    } finally {
-      if (timer) clearTimeout(timer);
-    }
-  }
-  throw opts.fail(last ?? cut ?? new Error('closed'), Date.now() - start);
-}
-
-class TimeoutError extends Error {
-  constructor(ms: number) { super(`no answer within ${ms} ms`); this.name = 'TimeoutError'; }
+  return retry(() => fn(), {
+    timeoutMs: opts.timeoutMs,
+    isRetriable: opts.isRetriable ?? isRetriable,
+    fail: opts.fail,
+    backoff: KAFKA_BACKOFF,
+    ...(opts.onRetry ? { onRetry: (e: unknown, attempt: number) => opts.onRetry!(e, attempt) } : {}),
+    ...(opts.closed ? { closed: opts.closed } : {}),
+  });
 }
 
 /** `30 s`, `1.5 s`, `200 ms` */

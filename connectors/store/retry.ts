@@ -1,7 +1,11 @@
 /**
- * The one retry loop of the store connectors (Redis, PostgreSQL, MySQL): exponential back-off with
- * jitter on transient failures, bounded in time and in attempts, ending in one clear error.
+ * The store connectors' (Redis, PostgreSQL, MySQL) retry defaults over core/util/retry.ts: exponential
+ * back-off with jitter on transient failures, bounded in time and in attempts, ending in one clear
+ * error; and which socket failures count as transient.
  */
+import { backoffDelay, retry, sleep } from '../../core/util/retry';
+
+export { sleep };
 
 /** How long a store that cannot be reached is retried, by default. */
 export const DEFAULT_RETRY_TIMEOUT_MS = 30_000;
@@ -26,47 +30,24 @@ export interface RetryOptions {
 
 /** The wait before attempt `attempt + 1`: doubling from `initial` up to `max`, ±20 % jitter. */
 export function backoff(attempt: number, initial = 100, max = 2_000): number {
-  const base = Math.min(max, initial * 2 ** Math.min(attempt, 16));
-  return Math.round(base * (0.8 + Math.random() * 0.4));
+  return backoffDelay(attempt, { initialMs: initial, maxMs: max, jitter: 0.2 });
 }
 
 /**
  * Runs `fn` until it succeeds. A transient failure is retried after a back-off; any other failure
- * is thrown at once; when `timeoutMs` is up, `fail(lastFailure)` is thrown.
+ * is thrown at once; when `timeoutMs` is up, `fail(lastFailure)` is thrown. The loop is
+ * core/util/retry.ts's; this keeps the store connectors' defaults (100 ms … 2 s, 1 000 attempts).
  */
-export async function withRetries<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
-  const start = Date.now();
-  const deadline = start + o.timeoutMs;
-  let last: unknown = new Error(`no attempt within ${o.timeoutMs} ms`);
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const left = deadline - Date.now();
-    if (left <= 0 || o.closed?.()) break;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const p = fn(attempt);
-      p.catch(() => undefined); // abandoned at the deadline: its failure is no longer ours
-      const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new DeadlineError(left)), left); });
-      return await Promise.race([p, timeout]);
-    } catch (e) {
-      if (e instanceof DeadlineError) { if (attempt === 0) last = e; break; }
-      last = e;
-      if (!o.isTransient(e)) throw e;
-      const wait = Math.min(backoff(attempt, o.initialDelayMs, o.maxDelayMs), Math.max(0, deadline - Date.now()));
-      await o.onRetry?.(e, attempt, wait);
-      if (wait > 0) await sleep(wait);
-    } finally {
-      if (timer) clearTimeout(timer);
-    }
-  }
-  throw o.fail(last, Date.now() - start);
-}
-
-class DeadlineError extends Error {
-  constructor(ms: number) { super(`no answer within ${ms} ms`); this.name = 'DeadlineError'; }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+export function withRetries<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
+  return retry(fn, {
+    timeoutMs: o.timeoutMs,
+    isRetriable: o.isTransient,
+    fail: o.fail,
+    maxAttempts: MAX_ATTEMPTS,
+    backoff: { initialMs: o.initialDelayMs ?? 100, maxMs: o.maxDelayMs ?? 2_000, jitter: 0.2 },
+    ...(o.onRetry ? { onRetry: o.onRetry } : {}),
+    ...(o.closed ? { closed: o.closed } : {}),
+  });
 }
 
 /** `30 s`, `1.5 s`, `200 ms` */
