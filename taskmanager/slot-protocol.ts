@@ -23,9 +23,6 @@ export interface RemoteChannel { channelId: string; wireId: string; role: 'in' |
 /** The data plane a slot worker starts (threads mode, when the task manager has a data address). */
 export interface SlotNetworkConfig { token: string; bind: string; advertisedHost: string }
 
-/** The prefix of an attempt's channel ids on the data plane. */
-export function attemptPrefix(jobId: string, attempt: number): string { return `${jobId}#${attempt}/`; }
-
 export type MainToSlot =
   /** `graphFingerprint`: the job manager's; the slot compares the graph it builds from the bundle with it. */
   | { type: 'slot-deploy'; jobId: string; attempt: number; app: AppRef; props: Record<string, string>; graphFingerprint: string; subtasks: SubtaskRef[]; ports: ChannelPort[]; remote: RemoteChannel[]; batchSize: number; restore?: { checkpointId: number; metadataPath: string } }

@@ -13,7 +13,8 @@ import { checkpointStorageFor } from '../core/fs/checkpoint-storage';
 import type { AppRef, SubtaskMetrics } from '../core/protocol/control-messages';
 import type { Logger } from '../core/logging';
 import { RlinkError, errorMessage } from '../core/errors';
-import { attemptPrefix, type MainToSlot, type SlotToMain } from './slot-protocol';
+import type { MainToSlot, SlotToMain } from './slot-protocol';
+import { isOfAttempt } from '../core/protocol/channel-ids';
 import type { DataPlane } from './data-plane/data-plane';
 
 interface Deployment {
@@ -51,8 +52,7 @@ export class SlotRunner {
    */
   channelsLost(channels: readonly string[], reason: string): void {
     for (const d of this.deployments.values()) {
-      const prefix = attemptPrefix(d.jobId, d.attempt);
-      if (!channels.some((c) => c.startsWith(prefix))) continue;
+      if (!channels.some((c) => isOfAttempt(c, d))) continue;
       d.failReason ??= reason;
       this.cancel(d.jobId, d.attempt);
     }
@@ -205,7 +205,7 @@ export class SlotRunner {
     this.reportMetrics(d);
     clearInterval(d.metricsTimer);
     this.deployments.delete(key(jobId, attempt));
-    this.dataPlane?.release(attemptPrefix(jobId, attempt));
+    this.dataPlane?.release({ jobId, attempt });
   }
 
   private cancel(jobId: string, attempt: number): void {

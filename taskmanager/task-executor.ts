@@ -9,7 +9,8 @@ import { channelsOf, subtaskId } from '../core/graph/execution-graph';
 import type { Logger } from '../core/logging';
 import { RlinkError, errorMessage } from '../core/errors';
 import { SlotRunner } from './slot-runner';
-import { attemptPrefix, type ChannelPort, type MainToSlot, type RemoteChannel, type SlotNetworkConfig, type SlotToMain } from './slot-protocol';
+import { attemptPrefix, wireChannelId } from '../core/protocol/channel-ids';
+import { type ChannelPort, type MainToSlot, type RemoteChannel, type SlotNetworkConfig, type SlotToMain } from './slot-protocol';
 import { DataPlane } from './data-plane/data-plane';
 
 interface AttemptHere {
@@ -233,8 +234,8 @@ export class TaskExecutor {
           if (fromHere) {
             const peer = msg.dataAddresses[to.tm];
             if (!peer) throw new RlinkError('RLINK_INTERNAL', `task manager ${to.tm} has no data address`);
-            remote.get(from.slot)!.push({ channelId: c.id, wireId: prefix + c.id, role: 'out', peer: { taskManager: peer, slot: to.slot } });
-          } else remote.get(to.slot)!.push({ channelId: c.id, wireId: prefix + c.id, role: 'in' });
+            remote.get(from.slot)!.push({ channelId: c.id, wireId: wireChannelId(msg.jobId, msg.attempt, c.id), role: 'out', peer: { taskManager: peer, slot: to.slot } });
+          } else remote.get(to.slot)!.push({ channelId: c.id, wireId: wireChannelId(msg.jobId, msg.attempt, c.id), role: 'in' });
         }
       }
     }
@@ -293,7 +294,7 @@ export class TaskExecutor {
   }
 }
 
-/** The prefix of an attempt's channel ids on the data plane, and its key here. */
+/** An attempt's key here (the prefix of its channels' wire ids). */
 const attemptKey = attemptPrefix;
 
 function parseSubtaskId(id: string): SubtaskRef {

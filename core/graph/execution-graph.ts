@@ -1,4 +1,5 @@
 import type { JobGraph, JobEdge } from './job-graph';
+import { channelId } from '../protocol/channel-ids';
 
 /**
  * The execution graph: every vertex expanded into subtasks, every edge into channels.
@@ -21,7 +22,7 @@ export function channelsOf(job: JobGraph, edge: JobEdge): Channel[] {
   const dst = job.vertices.find((v) => v.id === edge.targetVertex)!;
   const out: Channel[] = [];
   const mk = (i: number, j: number): Channel => ({
-    id: `${edge.id}#${i}>${j}`, edge: edge.id,
+    id: channelId(edge.id, i, j), edge: edge.id,
     producer: { vertex: src.id, index: i }, consumer: { vertex: dst.id, index: j },
   });
   if (edge.partitioning === 'forward') for (let i = 0; i < src.parallelism; i++) out.push(mk(i, i));

@@ -141,11 +141,11 @@ describe('DataPlane', () => {
     const producer = a.p.output(id, b.address);
     producer.send(records([1], [1]));
     producer.send({ kind: 'end' });
-    a.p.release('job#1/'); // the producer task ended at once
+    a.p.release({ jobId: 'job', attempt: 1 }); // the producer task ended at once
     await waitFor(() => c.got.length === 2, 'the last messages');
     expect(c.got).toEqual([records([1], [1]), { kind: 'end' }]);
     expect(a.p.stats().channelsOut).toBe(0);
-    b.p.release('job#1/');
+    b.p.release({ jobId: 'job', attempt: 1 });
     expect(b.p.stats().channelsIn).toBe(0);
     a.p.output('job#1/e/1-0', b.address).send(records([2], [2])); // a late producer of that attempt
     await waitFor(() => b.p.stats().droppedFrames === 1, 'the late frame to be dropped');

@@ -9,6 +9,7 @@ import {
   DATA_ADDRESS_HEADER, DATA_CLOSE, DATA_SOCKET_PATH, FRAME_VERSION_HEADER, SLOT_DIRECTORY_PATH, TASKMANAGER_HEADER, headerSafe, slotDirectoryUrl,
 } from '../../core/protocol/data-socket';
 import type { InputChannel } from '../../core/runtime/network/channel';
+import { attemptPrefix, isOfAttempt, parseWireChannelId, type AttemptRef } from '../../core/protocol/channel-ids';
 import { decodeBatch, encodedBytes } from '../../core/runtime/network/batch-codec';
 import { NetworkOutputChannel } from './network-output-channel';
 import { ParkedFrames } from './parked-frames';
@@ -109,7 +110,7 @@ export class DataPlane {
   private readonly outputs = new Map<string, Output>();
   private readonly inputs = new Map<string, Input>();
   private readonly parked: ParkedFrames;
-  private readonly released = new Map<string, number>();
+  private readonly released = new Map<string, AttemptRef & { at: number }>();
   private readonly counters = new Map<string, PeerCounters>();
   private readonly creditsOwed = new Set<Input>();
   private creditFlush = false;
@@ -197,21 +198,21 @@ export class DataPlane {
   }
 
   /**
-   * Forgets every channel whose id starts with `prefix` (a job attempt ended here): what its producers
-   * sent is still delivered; later frames and credits for it are dropped.
+   * Forgets every channel of job attempt `a` (it ended here): what its producers sent is still
+   * delivered; later frames and credits for it are dropped.
    */
-  release(prefix: string): void {
+  release(a: AttemptRef): void {
     const now = Date.now();
-    this.released.set(prefix, now);
-    for (const [p, t] of this.released) if (now - t > RELEASED_MEMORY_MS) this.released.delete(p);
-    for (const [id, o] of this.outputs) if (id.startsWith(prefix)) { this.outputs.delete(id); o.conn.channelsOut.delete(id); }
+    this.released.set(attemptPrefix(a.jobId, a.attempt), { ...a, at: now });
+    for (const [p, r] of this.released) if (now - r.at > RELEASED_MEMORY_MS) this.released.delete(p);
+    for (const [id, o] of this.outputs) if (isOfAttempt(id, a)) { this.outputs.delete(id); o.conn.channelsOut.delete(id); }
     for (const [id, b] of this.inputs) {
-      if (!id.startsWith(prefix)) continue;
+      if (!isOfAttempt(id, a)) continue;
       this.inputs.delete(id);
       this.creditsOwed.delete(b);
       b.conn?.channelsIn.delete(id);
     }
-    this.parked.release(prefix);
+    this.parked.release((id) => isOfAttempt(id, a));
   }
 
   /** Closes every connection and the server. */
@@ -510,8 +511,8 @@ export class DataPlane {
   }
 
   private isReleased(channelId: string): boolean {
-    for (const prefix of this.released.keys()) if (channelId.startsWith(prefix)) return true;
-    return false;
+    const a = parseWireChannelId(channelId);
+    return a !== undefined && this.released.has(attemptPrefix(a.jobId, a.attempt));
   }
 
   /** Pings (liveness) and drops frames that waited too long for a consumer. */

@@ -53,8 +53,9 @@ export class ParkedFrames {
     return out;
   }
 
-  release(prefix: string): void {
-    for (const [id, p] of this.byChannel) if (id.startsWith(prefix)) this.remove(id, p);
+  /** Drops the frames of every channel `released` says yes to. */
+  release(released: (channelId: string) => boolean): void {
+    for (const [id, p] of this.byChannel) if (released(id)) this.remove(id, p);
   }
 
   /** Drops what waited longer than `ttlMs`; returns the channels and their frame counts. */
