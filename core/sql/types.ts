@@ -161,7 +161,8 @@ export function schemaConformer(schema: Schema): (record: unknown) => Record<str
       const raw = Object.hasOwn(r, c.name) ? r[c.name] : undefined;
       const v = coerce(raw, c.type);
       if (v === INVALID) return `field '${c.name}': expected a ${c.type}, got ${describeValue(raw)}`;
-      out[c.name] = v;
+      if (c.name === '__proto__') Object.defineProperty(out, c.name, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[c.name] = v;
     }
     return out;
   };
