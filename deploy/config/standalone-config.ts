@@ -1,18 +1,17 @@
 /**
  * Loader of `standalone.yaml`, the cluster description read by `rlink deploy standalone` (and the
- * optional `yarn:` section used by `rlink submit --yarn`). Every key is checked; all problems of a
- * file are reported together in one RLINK_CONFIG error, each as `<file>:<line>: <key path>: <what>`.
- * Also home of the helpers shared with the task_managers loader (problem list, file reading, `~`).
+ * optional `yarn:` section used by `rlink submit --yarn`): rlink's schema only. Every key is checked;
+ * all problems of a file are reported together in one RLINK_CONFIG error, each as
+ * `<file>:<line>: <key path>: <what>`. Reading YAML with line numbers is core/config/yaml-reader.ts;
+ * host, port and job-manager URL checks are ./addresses.ts.
  */
-import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { isIP } from 'node:net';
 import { homedir, userInfo } from 'node:os';
 import { posix, resolve } from 'node:path';
 import { isMap, isScalar } from 'yaml';
 import { expandHome } from '../../core/fs/paths';
-import {
-  ConfigValidationError, ProblemList, closestKey, describe, editDistance, parseYaml, readConfigFile,
-  type ConfigProblem, type Entry, type YamlReader,
-} from '../../core/config/yaml-reader';
+import { ProblemList, describe, parseYaml, readConfigFile, type Entry, type YamlReader } from '../../core/config/yaml-reader';
+import { parseJobManagerUrl } from './addresses';
 
 export interface JobManagerAddress {
   /** Normalized `http://host:port` (IPv6 hosts in brackets), no trailing slash. */
@@ -37,33 +36,6 @@ export interface StandaloneConfig {
   node: string;
   deploy: { concurrency: number };
   yarn?: { webhdfs?: string; resourceManager?: string; hdfsUser?: string; queue?: string };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Shared helpers (also used by task-managers.ts); the YAML reading itself is core/config/yaml-reader.ts
-// ---------------------------------------------------------------------------------------------
-
-export { ConfigValidationError, ProblemList, readConfigFile, closestKey, editDistance, type ConfigProblem };
-
-/** `~` and `~/x` become the home directory (default: the current user's); every other path is unchanged. */
-export { expandHome };
-
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
-
-/** Why `host` is not a usable DNS name or IP literal (IPv6 without brackets), or undefined when it is. */
-export function hostProblem(host: string): string | undefined {
-  if (host === '') return 'empty host';
-  if (/\s/.test(host)) return `host '${host}' contains spaces`;
-  if (isIPv6(host)) return undefined;
-  if (/^[0-9.]+$/.test(host)) return isIPv4(host) ? undefined : `'${host}' is not a valid IPv4 address`;
-  return HOSTNAME.test(host) ? undefined : `'${host}' is not a valid host name`;
-}
-
-/** Parses a TCP port written as decimal digits; undefined unless it is an integer in 1..65535. */
-export function parsePort(text: string): number | undefined {
-  if (!/^\d{1,5}$/.test(text)) return undefined;
-  const port = Number(text);
-  return port >= 1 && port <= 65535 ? port : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,30 +179,6 @@ function readJobManagers(reader: YamlReader, entry: Entry | undefined): JobManag
     jobManagers.push({ ...parsed, line: item.line });
   }
   return jobManagers;
-}
-
-/** Parses `http://host:port` (optionally with a trailing `/`); anything else is a problem. */
-export function parseJobManagerUrl(text: string): { url: string; host: string; port: number } | { problem: string } {
-  const expected = '(expected http://host:port, e.g. http://10.1.2.0:8770)';
-  const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/.exec(text);
-  if (!match) return { problem: `'${text}' is not a URL ${expected}` };
-  const [, scheme = '', authority = '', pathname = '', query, fragment] = match;
-  if (scheme.toLowerCase() !== 'http') return { problem: `'${text}': the scheme must be http, not ${scheme} ${expected}` };
-  if (authority.includes('@')) return { problem: `'${text}': user names and passwords do not belong in the URL ${expected}` };
-  const hostPort = /^(\[[^\]]*\]|[^:[\]]*)(?::(.*))?$/.exec(authority);
-  if (!hostPort) return { problem: `'${text}': cannot read host and port ${expected}` };
-  const [, rawHost = '', portText] = hostPort;
-  const bracketed = rawHost.startsWith('[');
-  const host = bracketed ? rawHost.slice(1, -1) : rawHost;
-  if (bracketed && !isIPv6(host)) return { problem: `'${text}': '${host}' is not an IPv6 address` };
-  const badHost = bracketed ? undefined : hostProblem(host);
-  if (badHost) return { problem: `'${text}': ${badHost} ${expected}` };
-  if (portText === undefined || portText === '') return { problem: `'${text}': missing port ${expected}` };
-  const port = parsePort(portText);
-  if (port === undefined) return { problem: `'${text}': bad port '${portText}' (expected 1..65535)` };
-  if (pathname !== '' && pathname !== '/') return { problem: `'${text}': must not have a path (got ${pathname}) ${expected}` };
-  if (query !== undefined || fragment !== undefined) return { problem: `'${text}': must not have a query or fragment ${expected}` };
-  return { url: `http://${bracketed ? `[${host}]` : host}:${port}`, host, port };
 }
 
 function readMetadataStorage(reader: YamlReader, entry: Entry | undefined, home: string): StandaloneConfig['metadataStorage'] {

@@ -5,7 +5,8 @@
  */
 import { isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
-import { ProblemList, hostProblem, parsePort, readConfigFile } from './standalone-config';
+import { ProblemList, readConfigFile } from '../../core/config/yaml-reader';
+import { hostProblem, parsePort } from './addresses';
 
 export interface TaskManagerHost {
   /** Host name or IP literal (IPv6 without brackets). */
