@@ -38,8 +38,3 @@ export type ChangelogRecord<T extends object = Record<string, unknown>> = { op: 
 export function refusesUpdates(sink: Sink<any>): boolean {
   return sink.acceptsUpdates === false;
 }
-
-/** A row with its kind, `op` first. */
-export function withRowKind<T extends object>(op: RowKind, row: T): ChangelogRecord<T> {
-  return { op, ...row };
-}

@@ -5,7 +5,7 @@
  * that form a cycle.
  */
 import { isMap, isSeq } from 'yaml';
-import { ProblemList, closestKey, parseYaml, readConfigFile, type Entry, type YamlReader } from '../config/yaml-reader';
+import { ProblemList, closestKey, parseYaml, type Entry, type YamlReader } from '../config/yaml-reader';
 import { SqlError } from '../sql/errors';
 import { parseExpression, parseStatement } from '../sql/parser';
 import { parseTypeName, SQL_TYPES } from '../sql/types';
@@ -41,11 +41,6 @@ const NODE_KEYS = ['id', 'parallelism', 'uid', 'name'];
 const TRANSFORM_OPS = ['sql', 'filter', 'map', 'select', 'drop', 'limit'] as const;
 export const SETTINGS_KEYS = ['parallelism', 'checkpoint', 'restart', 'properties'] as const;
 const ID = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Reads and checks a job file; throws one ConfigValidationError (RLINK_CONFIG) listing every problem. */
-export function loadJobFile(file: string): JobFile {
-  return parseJobFile(readConfigFile(file), file);
-}
 
 export function parseJobFile(text: string, file: string): JobFile {
   const problems = new ProblemList(file);

@@ -10,7 +10,7 @@
 import type { BinaryOp, Expr } from './ast';
 import { sqlError } from './errors';
 import { SCALAR_FUNCTIONS, formatTimestamp, type ExprType } from './functions';
-import { coerce, INVALID, type SqlType } from './types';
+import { coerce, INVALID } from './types';
 
 export type { ExprType } from './functions';
 
@@ -329,6 +329,3 @@ function likeRegex(pattern: string): RegExp {
   for (const ch of pattern) re += ch === '%' ? '[\\s\\S]*' : ch === '_' ? '[\\s\\S]' : ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`${re}$`, 'u');
 }
-
-/** The type names of SqlType for messages. */
-export function typeName(t: SqlType | ExprType): string { return describeType(t); }

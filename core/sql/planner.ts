@@ -20,7 +20,7 @@ import { TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWind
 import type { Expr, FromItem, Select, SelectItem, WindowTvf } from './ast';
 import { sqlError, type SqlPos } from './errors';
 import {
-  AGGREGATE_FUNCTIONS, WINDOW_FUNCTIONS, compileExpr, hasAggregate, sameExpr, walkExpr,
+  AGGREGATE_FUNCTIONS, WINDOW_FUNCTIONS, compileExpr, hasAggregate, sameExpr,
   type Compiled, type Evaluator, type ExprType, type Scope,
 } from './expressions';
 import { compileAggregateCall, rowAggregate, type AggregateCall } from './aggregates';
@@ -524,11 +524,4 @@ function starFields(r: Record<string, unknown>, skipOp: boolean): Record<string,
   if (!skipOp) return r;
   const { op: _op, ...rest } = r;
   return rest;
-}
-
-/** Every column name an expression refers to (for messages and checks). */
-export function columnsIn(e: Expr): string[] {
-  const out: string[] = [];
-  walkExpr(e, (x) => { if (x.kind === 'column') out.push(x.name); });
-  return out;
 }
