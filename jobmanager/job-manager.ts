@@ -1,6 +1,6 @@
 import type { AppDefinition } from '../core/api/app';
 import type { Props } from '../core/api/props';
-import type { AppRef, JobManagerToTaskManager, TaskManagerToJobManager } from '../core/protocol/control-messages';
+import type { AppRef, JobManagerToTaskManager, MemoryReport, TaskManagerToJobManager } from '../core/protocol/control-messages';
 import { PROTOCOL_VERSION, slotCountProblem } from '../core/protocol/control-messages';
 import type { Logger } from '../core/logging';
 import { RlinkError, errorMessage } from '../core/errors';
@@ -27,6 +27,8 @@ interface RegisteredTaskManager {
   send: (msg: JobManagerToTaskManager) => void;
   registeredAt: number;
   lastHeartbeat: number;
+  /** The memory its latest heartbeat reported. */
+  memory?: MemoryReport;
 }
 
 /** A registered task manager as REST shows it (Flink's /taskmanagers). */
@@ -37,6 +39,8 @@ export interface TaskManagerInfo {
   dataAddress: string | null;
   timeSinceLastHeartbeat: number;
   registeredAt: number;
+  /** Its memory as its latest heartbeat reported it (bytes); null before the first such heartbeat. */
+  memory: MemoryReport | null;
 }
 
 export interface JobManagerOptions {
@@ -112,6 +116,7 @@ export class JobManager {
       // Only heartbeats count: a task manager whose heartbeat loop is stuck is lost even if its
       // slots still report (Flink's HeartbeatManager works the same way).
       tm.lastHeartbeat = Date.now();
+      if (msg.memory) tm.memory = msg.memory;
       return;
     }
     const job = this.jobs.get(msg.jobId);
@@ -143,7 +148,7 @@ export class JobManager {
     const free = new Map(this.offersFor(undefined).map((o) => [o.taskManagerId, o.slots.length]));
     return [...this.taskManagers.values()].map((t) => ({
       id: t.id, slotsNumber: t.slots, freeSlots: free.get(t.id) ?? 0, dataAddress: t.dataAddress ?? null,
-      timeSinceLastHeartbeat: now - t.lastHeartbeat, registeredAt: t.registeredAt,
+      timeSinceLastHeartbeat: now - t.lastHeartbeat, registeredAt: t.registeredAt, memory: t.memory ?? null,
     }));
   }
 

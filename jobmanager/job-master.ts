@@ -12,6 +12,7 @@ import { JobStatusMachine, type JobStatus } from './job-status';
 import { schedule, slotsNeeded, type SlotOffer, type Placement } from './scheduler';
 import { restartDelay } from './restart-strategy';
 import { CheckpointCoordinator, type CompletedCheckpoint } from './checkpoint-coordinator';
+import { MetricRates } from './metric-rates';
 import { readCheckpointMetadata, METADATA_FILE } from '../core/protocol/checkpoint-metadata';
 import { LocalCheckpointStorage, checkpointStorageFor, ensurePrivateDefaultCheckpointDir, type CheckpointStorage } from '../core/fs/checkpoint-storage';
 import type { BuiltJob } from './build/built-job';
@@ -56,7 +57,7 @@ export interface JobOverview {
 }
 
 /** A failure of one of the job's attempts (the dashboard's and REST's exception history). */
-export interface JobException { attempt: number; timestamp: number; message: string; code: string; task?: string }
+export interface JobException { attempt: number; timestamp: number; message: string; code: string; task?: string; taskManager?: string }
 
 export interface JobMasterOptions {
   logger: Logger;
@@ -96,6 +97,8 @@ export class JobMaster {
   private readonly states = new Map<string, TaskState>();
   private readonly finalReady = new Set<string>();
   readonly metrics = new Map<string, SubtaskMetrics>();
+  /** Per-second rates of the subtasks, from their reports (REST, the dashboard, Prometheus). */
+  readonly rates = new MetricRates();
   readonly exceptions: JobException[] = [];
   private readonly done: Promise<JobResult>;
   private resolveDone!: (r: JobResult) => void;
@@ -292,7 +295,12 @@ export class JobMaster {
   handle(msg: Exclude<TaskManagerToJobManager, { type: 'register' | 'heartbeat' }>, fromTaskManager?: string): void {
     if (this.suspended || msg.attempt !== this.attempt) return; // a message of an attempt already replaced
     if (msg.type === 'metrics') {
-      for (const t of msg.tasks) if (this.owns(t.subtask, fromTaskManager)) this.metrics.set(subtaskId(t.subtask.vertex, t.subtask.index), t);
+      for (const t of msg.tasks) {
+        if (!this.owns(t.subtask, fromTaskManager)) continue;
+        const id = subtaskId(t.subtask.vertex, t.subtask.index);
+        this.metrics.set(id, t);
+        this.rates.record(id, t.metrics);
+      }
       return;
     }
     if (!this.owns(msg.subtask, fromTaskManager)) {
@@ -327,7 +335,7 @@ export class JobMaster {
     if (state === 'FAILED' && this.status.status === 'RUNNING') {
       const reason = `task ${this.taskName(ref)} failed: ${error?.message ?? 'unknown error'}`;
       // A build that differs between job manager and task manager cannot get better by restarting.
-      this.onFailure(reason, error?.code ?? 'RLINK_TASK_FAILED', this.taskName(ref), error?.code === 'RLINK_NONDETERMINISTIC_GRAPH');
+      this.onFailure(reason, error?.code ?? 'RLINK_TASK_FAILED', this.taskName(ref), error?.code === 'RLINK_NONDETERMINISTIC_GRAPH', this.locations.get(id));
     } else if (state === 'FINISHED' && this.status.status === 'RUNNING' && [...this.states.values()].every((s) => s === 'FINISHED')) this.finish('FINISHED');
     else if (this.status.status === 'CANCELLING' && [...this.states.values()].every((s) => ENDED.has(s))) this.finishCancelled();
   }
@@ -358,9 +366,9 @@ export class JobMaster {
     }
   }
 
-  private onFailure(reason: string, code: string, task?: string, final = false): void {
+  private onFailure(reason: string, code: string, task?: string, final = false, taskManager?: string): void {
     this.log.warn({ event: 'job.failure', reason, attempt: this.attempt }, reason);
-    this.exceptions.push({ attempt: this.attempt, timestamp: Date.now(), message: reason, code, ...(task ? { task } : {}) });
+    this.exceptions.push({ attempt: this.attempt, timestamp: Date.now(), message: reason, code, ...(task ? { task } : {}), ...(taskManager ? { taskManager } : {}) });
     if (this.exceptions.length > 100) this.exceptions.shift();
     this.status.transition('FAILING');
     this.broadcast({ type: 'cancel', jobId: this.jobId, attempt: this.attempt });
@@ -413,7 +421,7 @@ export class JobMaster {
     if (this.suspended || !this.placement.some((p) => p.taskManagerId === taskManagerId)) return;
     // Its subtasks are gone with it: they count as ended when the restart waits for the attempt to stop.
     for (const [id, tm] of this.locations) if (tm === taskManagerId && !ENDED.has(this.states.get(id))) this.states.set(id, 'FAILED');
-    if (this.status.status === 'RUNNING') this.onFailure(`task manager ${taskManagerId} lost: ${reason}`, 'RLINK_TASK_FAILED');
+    if (this.status.status === 'RUNNING') this.onFailure(`task manager ${taskManagerId} lost: ${reason}`, 'RLINK_TASK_FAILED', undefined, false, taskManagerId);
     else if (this.status.status === 'CANCELLING') this.finishCancelled();
   }
 

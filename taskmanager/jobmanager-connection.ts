@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
-import type { JobManagerToTaskManager, TaskManagerToJobManager } from '../core/protocol/control-messages';
+import { freemem, totalmem } from 'node:os';
+import type { JobManagerToTaskManager, MemoryReport, TaskManagerToJobManager } from '../core/protocol/control-messages';
 import { parseJobManagerMessage } from '../core/protocol/control-messages';
 import { CLOSE, CONTROL_SOCKET_PATH, FINAL_CLOSE_CODES, TASKMANAGER_ID_HEADER, closeReason } from '../core/protocol/control-socket';
 import { SchemaViolation } from '../core/protocol/schema';
@@ -89,7 +90,7 @@ export class JobManagerConnection {
       this.connectedUrl = httpUrl;
       const send = (m: TaskManagerToJobManager) => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m)); };
       handler = this.opts.onConnected(send, httpUrl);
-      this.heartbeat = setInterval(() => send({ type: 'heartbeat', taskManagerId: this.opts.taskManagerId }), this.opts.heartbeatMs ?? 1000);
+      this.heartbeat = setInterval(() => send({ type: 'heartbeat', taskManagerId: this.opts.taskManagerId, memory: memoryReport() }), this.opts.heartbeatMs ?? 1000);
     });
     ws.on('message', (data, isBinary) => {
       let msg: JobManagerToTaskManager;
@@ -160,4 +161,10 @@ export class JobManagerConnection {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.ws?.close(CLOSE.normal, 'task manager stopping');
   }
+}
+
+/** This process's memory for the heartbeat (the dashboard's and GET /taskmanagers' memory columns). */
+function memoryReport(): MemoryReport {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, physical: totalmem(), free: freemem() };
 }

@@ -13,7 +13,7 @@
  *   JM ──checkpoint-complete─▶ TM     commit what checkpoint n covers (the final one: end of input)
  *   JM ──end-input───────────▶ TM     stop with drain: sources end their input
  *   JM ◀─register──────────── TM     slots offered
- *   JM ◀─heartbeat─────────── TM
+ *   JM ◀─heartbeat─────────── TM     (with the task manager's memory)
  *   JM ◀─task-state────────── TM     a subtask changed state (with the error when FAILED)
  *   JM ◀─final-ready───────── TM     a subtask consumed all input and prepared its commit
  *   JM ◀─metrics───────────── TM     periodic per-subtask counters
@@ -127,8 +127,21 @@ const count = s.number({ min: 0 });
 export const MetricsSnapshotSchema: Schema<TaskMetricsSnapshot> = s.object({
   recordsIn: count, recordsOut: count, recordsWritten: count, bytesIn: count, bytesOut: count,
   recordsInvalid: count, lateRecordsDropped: count, backpressureMs: count,
+  /** Busy and idle time (ms since the subtask started running); optional for task managers that do not measure them. */
+  idleMs: s.optional(count), busyMs: s.optional(count),
   watermark: s.nullable(s.number()),
 });
+
+/** A task manager's memory as its heartbeats report it, in bytes (Node's process.memoryUsage and the host's). */
+export const MemoryReportSchema = s.object({
+  /** Resident set of the whole process (every slot's worker thread included). */
+  rss: count,
+  /** The V8 heap of the task manager's main thread (the slots' worker threads have their own). */
+  heapUsed: count, heapTotal: count,
+  /** The host's physical memory and what of it is free. */
+  physical: count, free: count,
+});
+export type MemoryReport = Infer<typeof MemoryReportSchema>;
 
 export const SubtaskMetricsSchema = s.object({ subtask: SubtaskRefSchema, name: s.string({ max: 10_000 }), state: taskState, metrics: MetricsSnapshotSchema });
 export type SubtaskMetrics = Infer<typeof SubtaskMetricsSchema>;
@@ -141,7 +154,7 @@ export const TaskManagerMessageSchema = s.tagged('type', {
     version: s.int({ min: 0 }),
     dataAddress: s.optional(s.string({ max: 2048 })),
   }),
-  heartbeat: s.object({ type: s.literal('heartbeat'), taskManagerId: id }),
+  heartbeat: s.object({ type: s.literal('heartbeat'), taskManagerId: id, memory: s.optional(MemoryReportSchema) }),
   'task-state': s.object({ type: s.literal('task-state'), jobId, attempt, subtask: SubtaskRefSchema, state: taskState, error: s.optional(WireErrorSchema) }),
   'final-ready': s.object({ type: s.literal('final-ready'), jobId, attempt, subtask: SubtaskRefSchema }),
   metrics: s.object({ type: s.literal('metrics'), jobId, attempt, tasks: s.array(SubtaskMetricsSchema, { max: 10_000 }) }),

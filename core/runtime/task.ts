@@ -96,10 +96,12 @@ export class StreamTask {
     try {
       await this.setUp();
       this.state = 'RUNNING';
+      this.metrics.startClock();
       const head = this.operators[0]!;
       if (head instanceof SourceOperator) await this.runSource(head);
       else await this.runInputs();
       if (this.canceled) {
+        this.metrics.stopClock();
         // Commits of completed checkpoints that arrived before the cancel still happen (stop with savepoint).
         await this.runCheckpointActions().catch(() => {});
         await this.tearDown();
@@ -109,6 +111,7 @@ export class StreamTask {
       await this.finish();
       this.state = this.canceled ? 'CANCELED' : 'FINISHED';
     } catch (err) {
+      this.metrics.stopClock();
       await this.tearDown().catch(() => {});
       if (this.canceled) { this.state = 'CANCELED'; return; }
       this.state = 'FAILED';
@@ -186,7 +189,9 @@ export class StreamTask {
       if (r.kind === 'end') break;
       if (r.kind === 'idle') {
         this.flushWriters();
+        this.metrics.beginWait('idle');
         await Promise.race([sleep(r.waitMs, this.timers), this.mailbox.whenNotEmpty()]);
+        this.metrics.endWait();
         lastYield = Date.now();
       } else if (Date.now() - lastYield >= 1) {
         // Partial batches go out at least every millisecond; then let this thread's timers and messages run.
@@ -208,7 +213,9 @@ export class StreamTask {
         // Nothing to do right now: send the partial batches before waiting (latency stays low when the
         // pipeline is not saturated; batches fill up when it is).
         this.flushWriters();
+        this.metrics.beginWait('idle');
         ev = await gate.next();
+        this.metrics.endWait();
       }
       if (!ev || this.canceled) return;
       switch (ev.kind) {
@@ -292,14 +299,14 @@ export class StreamTask {
     for (const w of this.writers) {
       if (!w.writable) {
         this.flushWriters();
-        const t0 = Date.now();
+        this.metrics.beginWait('backpressure');
         await Promise.race([w.whenWritable(), this.mailbox.whenNotEmpty()]);
-        this.metrics.backpressureMs += Date.now() - t0;
+        this.metrics.endWait();
         while (!w.writable && !this.canceled) {
           this.mailbox.drain();
-          const t1 = Date.now();
+          this.metrics.beginWait('backpressure');
           await Promise.race([w.whenWritable(), this.mailbox.whenNotEmpty()]);
-          this.metrics.backpressureMs += Date.now() - t1;
+          this.metrics.endWait();
         }
       }
     }
@@ -313,7 +320,9 @@ export class StreamTask {
     this.broadcast({ kind: 'end' });
     for (const op of this.operators) if (op.snapshotState && isCommitting(op)) await op.snapshotState(FINAL_CHECKPOINT_ID);
     this.metrics.watermark = MAX_WATERMARK;
+    this.metrics.beginWait('idle'); // input consumed: waiting for the job manager's final commit
     await this.env.awaitFinalCheckpoint();
+    this.metrics.stopClock();
     if (this.canceled) { await this.tearDown(); return; } // cancelled while waiting: commit nothing
     for (const op of this.operators) await op.notifyCheckpointComplete?.(FINAL_CHECKPOINT_ID);
     await this.tearDown();
