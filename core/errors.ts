@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   RLINK_DEPLOY: { status: 502, description: 'a deploy step failed on a host (no Node, a daemon did not start, ...)' },
   RLINK_HDFS: { status: 502, description: 'WebHDFS answered with an error (its RemoteException is in the message)' },
   RLINK_YARN: { status: 502, description: 'the ResourceManager refused a request or a YARN service failed' },
+  RLINK_KUBERNETES: { status: 502, description: 'the Kubernetes API refused a request or a pod of the cluster failed' },
   RLINK_NETWORK: { status: 503, description: 'a peer (job manager, task manager, store) could not be reached or the connection broke' },
   RLINK_NOT_LEADER: { status: 503, description: 'a standby job manager: the request must go to the leader' },
 } as const satisfies Record<string, { status: number; description: string }>;
