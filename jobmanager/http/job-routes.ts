@@ -4,7 +4,7 @@ import { printable, type ApplicationOf } from './application-routes';
 import type { Router } from './router';
 import { HttpError, readJsonBody, sendJson } from './responses';
 import { RlinkError, errorMessage } from '../../core/errors';
-import { checkpointsView, jobDetails, jobsList, jobsOverview } from './views';
+import { backpressureView, checkpointsView, exceptionsView, jobDetails, jobsList, jobsOverview } from './views';
 
 /**
  * Flink-style job endpoints:
@@ -13,6 +13,8 @@ import { checkpointsView, jobDetails, jobsList, jobsOverview } from './views';
  *   GET   /jobs/overview            { jobs: [JobOverview] }
  *   GET   /jobs/:id                 job details (vertices, subtasks, metrics, plan)
  *   GET   /jobs/:id/checkpoints     Flink's checkpoint statistics (counts, latest, history)
+ *   GET   /jobs/:id/exceptions      the failure causes of the job's attempts (Flink's exception history)
+ *   GET   /jobs/:id/vertices/:vid/backpressure   busy / idle / backpressured per subtask, ok|low|high (Flink's)
  *   PATCH /jobs/:id?mode=cancel     cancel (Flink's)            ─▶ 202 {}     token
  *   POST  /jobs/:id/cancel          cancel                      ─▶ 202 {}     token
  *   POST  /jobs/:id/stop            { targetDirectory, drain }  ─▶ 200 { location } once the savepoint is taken   token
@@ -38,6 +40,15 @@ export function jobRoutes(router: Router, deps: { jobManager: JobManager; applic
   });
   router.get('/jobs/:id/checkpoints', (ctx) => {
     sendJson(ctx.res, 200, checkpointsView(job(ctx.params.id)));
+  });
+  router.get('/jobs/:id/exceptions', (ctx) => {
+    sendJson(ctx.res, 200, exceptionsView(job(ctx.params.id)));
+  });
+  router.get('/jobs/:id/vertices/:vid/backpressure', (ctx) => {
+    const m = job(ctx.params.id);
+    const view = backpressureView(m, ctx.params.vid ?? '');
+    if (!view) throw new HttpError(404, `job ${printable(ctx.params.id)} has no vertex ${printable(ctx.params.vid)}`);
+    sendJson(ctx.res, 200, view);
   });
   router.patch('/jobs/:id', (ctx) => {
     const mode = ctx.query.get('mode') ?? 'cancel';

@@ -8,6 +8,7 @@ import { ApplicationStore } from './application-store';
 import type { JobManager } from '../job-manager';
 import type { TaskMetricsSnapshot } from '../../core/runtime/metrics';
 import { MetricsExporter } from './metrics';
+import { MetricRates } from '../metric-rates';
 import { Router, parseTarget } from './router';
 import { aggregateState, metricsJson } from './views';
 import { propsFromBody } from './application-routes';
@@ -91,7 +92,12 @@ describe('parseTarget and Router', () => {
 
 describe('MetricsExporter', () => {
   it('exports the watermark gauge only for subtasks that have a watermark', async () => {
+    const rates = new MetricRates();
+    const now = Date.now();
+    rates.record('v1[0]', snap({ busyMs: 0, idleMs: 0, backpressureMs: 0 }), now - 1000);
+    rates.record('v1[0]', snap({ busyMs: 200, idleMs: 100, backpressureMs: 700 }), now);
     const master = {
+      rates,
       jobId: 'j1', name: 'job one', status: { status: 'RUNNING' },
       job: { vertices: [{ id: 'v1', name: 'Source: x', parallelism: 2 }] },
       metrics: new Map([
@@ -106,6 +112,10 @@ describe('MetricsExporter', () => {
     expect(text).toContain('rlink_task_watermark_milliseconds{job_id="j1",job_name="job one",vertex="v1",vertex_name="Source: x",subtask="0"} 1234');
     expect(text).not.toMatch(/rlink_task_watermark_milliseconds\{[^}]*subtask="1"/);
     expect(text).toMatch(/^rlink_slots_available 1$/m);
+    expect(text).toContain('rlink_task_busy_time_ms_per_second{job_id="j1",job_name="job one",vertex="v1",vertex_name="Source: x",subtask="0"} 200');
+    expect(text).toContain('rlink_task_backpressured_time_ms_per_second{job_id="j1",job_name="job one",vertex="v1",vertex_name="Source: x",subtask="0"} 700');
+    expect(text).toContain('rlink_task_idle_time_ms_per_second{job_id="j1",job_name="job one",vertex="v1",vertex_name="Source: x",subtask="0"} 100');
+    expect(text).not.toMatch(/rlink_task_busy_time_ms_per_second\{[^}]*subtask="1"/);
     expect(text).toMatch(/^rlink_jobs\{state="RUNNING"\} 1$/m);
   });
 });

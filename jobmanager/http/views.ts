@@ -7,6 +7,7 @@ import type { TaskMetricsSnapshot } from '../../core/runtime/metrics';
 import type { JobGraph } from '../../core/graph/job-graph';
 import type { StreamGraphJson } from '../../core/graph/stream-graph';
 import { subtaskId } from '../../core/graph/execution-graph';
+import type { SubtaskRates } from '../metric-rates';
 import { rlinkVersion } from './version';
 
 /** The JSON bodies of the read endpoints, in Flink's REST shapes where Flink has one. */
@@ -70,8 +71,30 @@ export interface TaskMetricsJson {
   'invalid-records': number;
   'late-records-dropped': number;
   'backpressure-ms': number;
+  /** Flink's accumulated times since the subtask started running, in ms (busy: neither idle nor backpressured). */
+  'accumulated-busy-time': number;
+  'accumulated-idle-time': number;
+  'accumulated-backpressured-time': number;
   /** The input watermark in ms; null before the first (and after the end of input). */
   watermark: number | null;
+  /**
+   * Rates over the last few seconds (jobmanager/metric-rates.ts); null when not known (a subtask not
+   * running or not reporting). Per vertex: records per second summed over the subtasks, the time
+   * gauges (ms per second, Flink's names) the highest among them.
+   */
+  numRecordsInPerSecond: number | null;
+  numRecordsOutPerSecond: number | null;
+  numRecordsWrittenPerSecond: number | null;
+  busyTimeMsPerSecond: number | null;
+  backPressuredTimeMsPerSecond: number | null;
+  idleTimeMsPerSecond: number | null;
+}
+
+/** Flink's back-pressure levels: ok up to 10 % of the time backpressured, low up to 50 %, high above. */
+export type BackpressureLevel = 'ok' | 'low' | 'high';
+
+export function backpressureLevel(ratio: number): BackpressureLevel {
+  return ratio <= 0.1 ? 'ok' : ratio <= 0.5 ? 'low' : 'high';
 }
 
 export interface SubtaskJson { subtask: number; status: TaskState; name: string | null; taskmanager: string | null; metrics: TaskMetricsJson }
@@ -85,6 +108,8 @@ export interface VertexJson {
   /** Subtasks per state. */
   tasks: Partial<Record<TaskState, number>>;
   metrics: TaskMetricsJson;
+  /** From the most backpressured subtask (as GET /jobs/:id/vertices/:vid/backpressure); null when not known. */
+  backpressureLevel: BackpressureLevel | null;
   subtasks: SubtaskJson[];
 }
 
@@ -119,16 +144,22 @@ export function jobDetails(master: JobMaster, applicationId?: string): JobDetail
   const locations = master.subtaskLocations();
   const vertices = master.job.vertices.map((v): VertexJson => {
     const subtasks: SubtaskJson[] = [];
+    const snapshots: TaskMetricsSnapshot[] = [];
+    const rates: SubtaskRates[] = [];
     for (let i = 0; i < v.parallelism; i++) {
       const id = subtaskId(v.id, i);
       const m = master.metrics.get(id);
-      subtasks.push({ subtask: i, status: states.get(id) ?? fallbackState(master), name: m?.name ?? null, taskmanager: locations.get(id) ?? null, metrics: metricsJson(m ? [m.metrics] : []) });
+      const r = master.rates.rates(id, now);
+      if (m) snapshots.push(m.metrics);
+      if (r) rates.push(r);
+      subtasks.push({ subtask: i, status: states.get(id) ?? fallbackState(master), name: m?.name ?? null, taskmanager: locations.get(id) ?? null, metrics: metricsJson(m ? [m.metrics] : [], r ? [r] : []) });
     }
     const tasks: Partial<Record<TaskState, number>> = {};
     for (const s of subtasks) tasks[s.status] = (tasks[s.status] ?? 0) + 1;
+    const metrics = metricsJson(snapshots, rates);
     return {
-      id: v.id, name: v.name, parallelism: v.parallelism, status: aggregateState(subtasks.map((s) => s.status)), tasks,
-      metrics: metricsJson(subtasks.flatMap((s) => { const m = master.metrics.get(subtaskId(v.id, s.subtask)); return m ? [m.metrics] : []; })),
+      id: v.id, name: v.name, parallelism: v.parallelism, status: aggregateState(subtasks.map((s) => s.status)), tasks, metrics,
+      backpressureLevel: metrics.backPressuredTimeMsPerSecond === null ? null : backpressureLevel(metrics.backPressuredTimeMsPerSecond / 1000),
       subtasks,
     };
   });
@@ -143,12 +174,28 @@ export function jobDetails(master: JobMaster, applicationId?: string): JobDetail
   return d;
 }
 
-/** Sums counters; the watermark is the lowest among those that have one (null when none has). */
-export function metricsJson(snapshots: readonly TaskMetricsSnapshot[]): TaskMetricsJson {
+/**
+ * Sums counters; the watermark is the lowest among those that have one (null when none has). Rates:
+ * records per second summed, time gauges the highest (null when no subtask has rates).
+ */
+export function metricsJson(snapshots: readonly TaskMetricsSnapshot[], rates: readonly SubtaskRates[] = []): TaskMetricsJson {
   const out: TaskMetricsJson = {
     'read-records': 0, 'write-records': 0, 'read-bytes': 0, 'write-bytes': 0, 'records-written': 0,
-    'invalid-records': 0, 'late-records-dropped': 0, 'backpressure-ms': 0, watermark: null,
+    'invalid-records': 0, 'late-records-dropped': 0, 'backpressure-ms': 0,
+    'accumulated-busy-time': 0, 'accumulated-idle-time': 0, 'accumulated-backpressured-time': 0, watermark: null,
+    numRecordsInPerSecond: null, numRecordsOutPerSecond: null, numRecordsWrittenPerSecond: null,
+    busyTimeMsPerSecond: null, backPressuredTimeMsPerSecond: null, idleTimeMsPerSecond: null,
   };
+  const sum = (a: number | null, b: number) => Math.round(((a ?? 0) + b) * 10) / 10;
+  const max = (a: number | null, b: number | null) => (b === null ? a : a === null ? b : Math.max(a, b));
+  for (const r of rates) {
+    out.numRecordsInPerSecond = sum(out.numRecordsInPerSecond, r.numRecordsInPerSecond);
+    out.numRecordsOutPerSecond = sum(out.numRecordsOutPerSecond, r.numRecordsOutPerSecond);
+    out.numRecordsWrittenPerSecond = sum(out.numRecordsWrittenPerSecond, r.numRecordsWrittenPerSecond);
+    out.busyTimeMsPerSecond = max(out.busyTimeMsPerSecond, r.busyTimeMsPerSecond);
+    out.backPressuredTimeMsPerSecond = max(out.backPressuredTimeMsPerSecond, r.backPressuredTimeMsPerSecond);
+    out.idleTimeMsPerSecond = max(out.idleTimeMsPerSecond, r.idleTimeMsPerSecond);
+  }
   for (const m of snapshots) {
     out['read-records'] += m.recordsIn;
     out['write-records'] += m.recordsOut;
@@ -158,6 +205,9 @@ export function metricsJson(snapshots: readonly TaskMetricsSnapshot[]): TaskMetr
     out['invalid-records'] += m.recordsInvalid;
     out['late-records-dropped'] += m.lateRecordsDropped;
     out['backpressure-ms'] += m.backpressureMs;
+    out['accumulated-busy-time'] += m.busyMs ?? 0;
+    out['accumulated-idle-time'] += m.idleMs ?? 0;
+    out['accumulated-backpressured-time'] += m.backpressureMs;
     if (m.watermark !== null) out.watermark = out.watermark === null ? m.watermark : Math.min(out.watermark, m.watermark);
   }
   return out;
@@ -229,5 +279,117 @@ export function checkpointsView(master: JobMaster): unknown {
       ...(inProgress ? [{ id: inProgress.id, status: 'IN_PROGRESS', is_savepoint: inProgress.savepoint, trigger_timestamp: inProgress.triggeredAt, num_subtasks: c.subtaskCount, num_acknowledged_subtasks: inProgress.acknowledged }] : []),
       ...[...completed, ...c.failed.map(failed)].sort((x, y) => y.id - x.id),
     ],
+  };
+}
+
+/** One subtask in `GET /jobs/:id/vertices/:vid/backpressure` (Flink's SubtaskBackPressureInfo, plus the gauges). */
+export interface SubtaskBackpressureJson {
+  subtask: number;
+  'attempt-number': number;
+  backpressureLevel: BackpressureLevel;
+  /** Flink's older name of the same level. */
+  'backpressure-level': BackpressureLevel;
+  /** Share of the time backpressured (0..1), and busy and idle. */
+  ratio: number;
+  busyRatio: number;
+  idleRatio: number;
+  backPressuredTimeMsPerSecond: number;
+  busyTimeMsPerSecond: number;
+  idleTimeMsPerSecond: number;
+}
+
+/** `GET /jobs/:id/vertices/:vid/backpressure` (Flink's JobVertexBackPressureInfo). */
+export interface VertexBackpressureJson {
+  /** 'ok' with measurements; 'deprecated' (Flink's word) while no subtask of the vertex has any. */
+  status: 'ok' | 'deprecated';
+  backpressureLevel: BackpressureLevel | null;
+  'backpressure-level': BackpressureLevel | null;
+  /** When the newest measurement arrived (ms since the epoch); null without measurements. */
+  'end-timestamp': number | null;
+  subtasks: SubtaskBackpressureJson[];
+}
+
+/**
+ * The back pressure of one vertex from its subtasks' time gauges, as Flink ≥ 1.13 computes it (no
+ * stack sampling): ratio = backPressuredTimeMsPerSecond / 1000, the vertex at the level of its most
+ * backpressured subtask. Undefined for a vertex the job does not have.
+ */
+export function backpressureView(master: JobMaster, vertexId: string, now = Date.now()): VertexBackpressureJson | undefined {
+  const v = master.job.vertices.find((x) => x.id === vertexId);
+  if (!v) return undefined;
+  const subtasks: SubtaskBackpressureJson[] = [];
+  let end: number | null = null;
+  let worst = -1;
+  for (let i = 0; i < v.parallelism; i++) {
+    const r = master.rates.rates(subtaskId(v.id, i), now);
+    if (!r || r.backPressuredTimeMsPerSecond === null || r.busyTimeMsPerSecond === null || r.idleTimeMsPerSecond === null) continue;
+    const ratio = r.backPressuredTimeMsPerSecond / 1000;
+    const level = backpressureLevel(ratio);
+    worst = Math.max(worst, ratio);
+    end = Math.max(end ?? 0, r.at);
+    subtasks.push({
+      subtask: i, 'attempt-number': master.attempt, backpressureLevel: level, 'backpressure-level': level,
+      ratio, busyRatio: r.busyTimeMsPerSecond / 1000, idleRatio: r.idleTimeMsPerSecond / 1000,
+      backPressuredTimeMsPerSecond: r.backPressuredTimeMsPerSecond, busyTimeMsPerSecond: r.busyTimeMsPerSecond, idleTimeMsPerSecond: r.idleTimeMsPerSecond,
+    });
+  }
+  if (subtasks.length === 0) return { status: 'deprecated', backpressureLevel: null, 'backpressure-level': null, 'end-timestamp': null, subtasks };
+  const level = backpressureLevel(worst);
+  return { status: 'ok', backpressureLevel: level, 'backpressure-level': level, 'end-timestamp': end, subtasks };
+}
+
+/** One failure in `GET /jobs/:id/exceptions` (Flink's exception history entry). */
+export interface ExceptionEntryJson {
+  /** rlink's error code (Flink puts the exception's class name here). */
+  exceptionName: string;
+  /** The message (rlink does not ship stack traces to the job manager). */
+  stacktrace: string;
+  timestamp: number;
+  /** The failed subtask, "Window → Sink: file (2/2)"; null when no task failed (a lost task manager, no slots). */
+  taskName: string | null;
+  endpoint: string | null;
+  taskManagerId: string | null;
+  failureLabels: Record<string, string>;
+  concurrentExceptions: ExceptionEntryJson[];
+  /** The attempt that failed (rlink's addition). */
+  attempt: number;
+}
+
+/** `GET /jobs/:id/exceptions` (Flink's JobExceptionsInfoWithHistory, with its older top-level fields). */
+export interface ExceptionsJson {
+  'root-exception': string | null;
+  timestamp: number | null;
+  'all-exceptions': Array<{ exception: string; task: string | null; location: string | null; timestamp: number }>;
+  truncated: boolean;
+  exceptionHistory: { entries: ExceptionEntryJson[]; truncated: boolean };
+}
+
+/** How many failures a job master keeps (job-master.ts). */
+const MAX_EXCEPTIONS = 100;
+
+/**
+ * The failure causes of the job's attempts, newest first: every failure that restarted or failed
+ * the job, and the reason the job FAILED when it failed without a task failure (no slots, a bad
+ * savepoint, …).
+ */
+export function exceptionsView(master: JobMaster): ExceptionsJson {
+  const entries: ExceptionEntryJson[] = master.exceptions.map((e) => ({
+    exceptionName: e.code, stacktrace: e.message, timestamp: e.timestamp, taskName: e.task ?? null,
+    endpoint: null, taskManagerId: e.taskManager ?? null, failureLabels: {}, concurrentExceptions: [], attempt: e.attempt,
+  }));
+  const o = master.overview();
+  if (o.error !== undefined && !master.exceptions.some((e) => e.message === o.error)) {
+    entries.push({
+      exceptionName: o.errorCode ?? 'RLINK_TASK_FAILED', stacktrace: o.error, timestamp: o['end-time'] > 0 ? o['end-time'] : Date.now(), taskName: null,
+      endpoint: null, taskManagerId: null, failureLabels: {}, concurrentExceptions: [], attempt: o.attempt,
+    });
+  }
+  entries.sort((a, b) => b.timestamp - a.timestamp);
+  const truncated = master.exceptions.length >= MAX_EXCEPTIONS;
+  const root = entries[0];
+  return {
+    'root-exception': root?.stacktrace ?? null, timestamp: root?.timestamp ?? null,
+    'all-exceptions': entries.map((e) => ({ exception: e.stacktrace, task: e.taskName, location: e.taskManagerId, timestamp: e.timestamp })),
+    truncated, exceptionHistory: { entries, truncated },
   };
 }
