@@ -11,6 +11,8 @@ export interface JobDetails {
   'start-time': number;
   'end-time': number;
   duration: number;
+  /** The job manager's clock when it answered (ms since the epoch). */
+  now?: number;
   restarts?: number;
   /** True while the job waits for free slots. */
   'waiting-for-slots'?: boolean;

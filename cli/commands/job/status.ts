@@ -2,10 +2,12 @@ import { Args } from '@oclif/core';
 import { BaseCommand } from '../../base-command';
 import { clientFor, clusterFlags } from '../../lib/cluster-flags';
 import type { JobDetails } from '../../../core/client/jobmanager-client';
+import { vertexLines, vertexRows, vertexTable } from '../../lib/job-table';
 
 export default class JobStatus extends BaseCommand {
-  static override summary = 'Show a job\'s state and its operators\' progress.';
-  static override examples = ['<%= config.bin %> job status 3f2a… --json'];
+  static override summary = 'Show a job\'s state and its vertices: parallelism, rates, watermark lag, busy time, back pressure.';
+  static override description = 'On a terminal: an aligned table. Piped: one key=value line per vertex. --json: the job as GET /jobs/:id returns it.';
+  static override examples = ['<%= config.bin %> job status 3f2a…', '<%= config.bin %> job status 3f2a… | grep backpressure=high', '<%= config.bin %> job status 3f2a… --json'];
   static override args = { id: Args.string({ description: 'The job id.', required: true }) };
   static override flags = { ...clusterFlags };
 
@@ -14,9 +16,8 @@ export default class JobStatus extends BaseCommand {
     const j = await clientFor(flags).job(args.id);
     if (!this.jsonEnabled()) {
       this.log(`${j.name} (${j.jid}) ${j.state}${j.error ? `: ${j.error}` : ''}`);
-      for (const v of j.vertices ?? []) {
-        this.log(`  ${v.name} ×${v.parallelism}  ${v.status}  in ${v.metrics['read-records'] ?? 0}  out ${v.metrics['write-records'] ?? 0}`);
-      }
+      const rows = vertexRows(j);
+      for (const line of process.stdout.isTTY ? vertexTable(rows) : vertexLines(rows)) this.log(line);
     }
     return j;
   }
