@@ -5,7 +5,6 @@ import { basename, join } from 'node:path';
 import { BaseCommand } from '../base-command';
 import { Props } from '../../core/api/props';
 import { bundleApp } from '../../core/app/bundle';
-import { RlinkError, type ErrorCode } from '../../core/errors';
 import type { JobDetails } from '../../core/client/jobmanager-client';
 import { clientFor, clusterFlags } from '../lib/cluster-flags';
 import { defaultApplicationName, yarnEndpoints, yarnSubmitFlags } from '../lib/yarn-flags';
@@ -13,6 +12,7 @@ import { submitToYarn } from '../../deploy/yarn/yarn-application';
 import { JobManagerClient } from '../../core/client/jobmanager-client';
 import { createLogger } from '../../core/logging';
 import { applyTextJobProperties } from '../lib/text-job';
+import { followJob, jobError, waitUntilRunning } from '../lib/follow-job';
 
 export default class Submit extends BaseCommand {
   static override summary = 'Submit a job to a running cluster and wait until it ends.';
@@ -42,6 +42,7 @@ export default class Submit extends BaseCommand {
       let client = clientFor(flags);
       let applicationId: string;
       let jobId: string;
+      let jobManagerUrl: string | undefined;
       if (flags.yarn) {
         // On YARN the job manager runs the job itself once its task managers are up (application mode).
         const endpoints = yarnEndpoints(flags);
@@ -56,56 +57,26 @@ export default class Submit extends BaseCommand {
           onProgress: (m) => { if (!quiet) process.stderr.write(`${application}: ${m}\n`); },
         });
         client = new JobManagerClient(s.jobManagerUrl, s.token);
+        ({ jobId, jobManagerUrl } = s);
         applicationId = s.applicationId ?? application;
-        jobId = s.jobId;
-        if (flags.detached) {
-          const j = await waitUntil(async () => { const x = await client.job(jobId); return x.state === 'CREATED' && !x['waiting-for-slots'] ? undefined : x; }, 30_000);
-          if (j && (j.state === 'FAILED' || j.state === 'CANCELED')) throw jobError(j, jobId);
-          if (!this.jsonEnabled()) this.log(jobId);
-          return { jobId, applicationId, state: j?.state ?? 'CREATED', jobManagerUrl: s.jobManagerUrl };
-        }
       } else {
         ({ application_id: applicationId } = await client.uploadApplication(bundle.path));
         ({ jobid: jobId } = await client.runApplication(applicationId, props.toJSON()));
       }
       if (flags.detached) {
         // Detached: return once the job runs or waits in the queue for slots (or say why it does not).
-        const j = await waitUntil(async () => { const x = await client.job(jobId); return x.state === 'CREATED' && !x['waiting-for-slots'] ? undefined : x; }, 30_000);
-        if (j && (j.state === 'FAILED' || j.state === 'CANCELED')) throw jobError(j, jobId);
+        const state = await waitUntilRunning(client, jobId);
         if (!this.jsonEnabled()) this.log(jobId);
-        return { jobId, applicationId, state: j?.state ?? 'CREATED' };
+        return { jobId, applicationId, state, ...(jobManagerUrl ? { jobManagerUrl } : {}) };
       }
       // Ctrl-C cancels the job, as with rlink run.
-      let interrupted = 0;
-      const onSigint = () => {
-        if (++interrupted > 1) process.exit(130);
-        process.stderr.write(`\ncancelling job ${jobId}… (Ctrl-C again to leave it running and exit)\n`);
-        void client.cancel(jobId).catch(() => {});
-      };
-      process.on('SIGINT', onSigint);
-      let last = '';
-      const job = await client.waitForJob(jobId, {
-        onUpdate: (j) => { if (j.state !== last && !this.jsonEnabled()) { process.stderr.write(`${j.name} ${j.state}\n`); last = j.state; } },
-      }).finally(() => process.off('SIGINT', onSigint));
-      if (job.state === 'CANCELED' && interrupted > 0) this.exit(130);
+      const { job, interrupted } = await followJob(client, jobId, { quiet: this.jsonEnabled() });
+      if (job.state === 'CANCELED' && interrupted) this.exit(130);
       if (job.state !== 'FINISHED') throw jobError(job, jobId);
       if (!this.jsonEnabled()) this.log(`FINISHED ${job.name} (${jobId}) in ${(job.duration / 1000).toFixed(1)}s`);
       return { jobId, applicationId, state: job.state, job };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  }
-}
-
-function jobError(j: JobDetails, jobId: string): RlinkError {
-  return new RlinkError((j.errorCode?.startsWith('RLINK_') ? j.errorCode : 'RLINK_TASK_FAILED') as ErrorCode, `job ${j.name} (${jobId}) ${j.state}${j.error ? `: ${j.error}` : ''}`);
-}
-
-async function waitUntil<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T | undefined> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 100));
   }
 }

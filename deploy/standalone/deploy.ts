@@ -13,6 +13,7 @@ import type { Logger } from '../../core/logging';
 import { RlinkError, errorMessage } from '../../core/errors';
 import { ensureTokenFile } from '../../core/security/token';
 import { JobManagerClient } from '../../core/client/jobmanager-client';
+import { poll } from '../../core/util/retry';
 import type { StandaloneConfig, TaskManagerHost } from '../config';
 import { settleWithLimit } from '../concurrency';
 import { ensureRuntimeBundle } from '../runtime/runtime-bundle';
@@ -179,22 +180,23 @@ function row(d: Daemon, s: DaemonStatus | undefined, slots: number | null, state
 /** Waits until every task manager's id is listed by the job manager; its slots by id. */
 async function waitForRegistration(url: string | string[], token: string, tms: Daemon[], timeoutMs: number, workDir: string): Promise<Map<string, number>> {
   const client = new JobManagerClient(url, token);
-  const end = Date.now() + timeoutMs;
   let lastError = '';
-  for (;;) {
+  let missing: Daemon[] = tms;
+  return poll(async () => {
     const seen = new Map<string, number>();
     try {
       const r = await client.taskManagers();
       for (const t of r.taskmanagers) seen.set(String(t.id), Number(t.slotsNumber ?? 0));
     } catch (e) { lastError = errorMessage(e); }
-    const missing = tms.filter((d) => !seen.has(d.taskManagerId!));
-    if (missing.length === 0) return seen;
-    if (Date.now() > end) {
+    missing = tms.filter((d) => !seen.has(d.taskManagerId!));
+    return missing.length === 0 ? seen : undefined;
+  }, {
+    timeoutMs, intervalMs: 100,
+    fail: () => {
       const first = missing[0]!;
-      throw new RlinkError('RLINK_DEPLOY', `${first.machine.host}: ${first.name} did not register with the job manager at ${url} within ${Math.round(timeoutMs / 1000)}s`
+      return new RlinkError('RLINK_DEPLOY', `${first.machine.host}: ${first.name} did not register with the job manager at ${url} within ${Math.round(timeoutMs / 1000)}s`
         + `${missing.length > 1 ? ` (nor ${missing.slice(1).map((d) => `${d.name} on ${d.machine.host}`).join(', ')})` : ''}`
         + `${lastError ? `; last error: ${lastError}` : ''}; see ${workDir}/log/${first.name}.log on that host`, { context: { host: first.machine.host } });
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    },
+  });
 }

@@ -9,6 +9,7 @@ import { RlinkError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/logging';
 import { WebHdfsClient } from '../../core/fs/webhdfs-client';
 import { JobManagerClient } from '../../core/client/jobmanager-client';
+import { poll } from '../../core/util/retry';
 import { FILES, type ApplicationFile, type JobDescription, type JobManagerAddressFile } from './application';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,13 +47,13 @@ export async function publishJobManager(c: YarnContainer, port: number): Promise
 
 /** Polls the application directory until the job manager has published its address (bounded). */
 export async function discoverJobManager(c: YarnContainer, timeoutMs = 120_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
+  return poll(async () => {
     const buf = await c.hdfs.tryOpen(`${c.dir}/${FILES.jobManager}`);
-    if (buf) return (JSON.parse(buf.toString()) as JobManagerAddressFile).url;
-    if (Date.now() > end) throw new RlinkError('RLINK_YARN', `no job manager published its address in ${c.dir}/${FILES.jobManager} within ${Math.round(timeoutMs / 1000)}s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+    return buf ? (JSON.parse(buf.toString()) as JobManagerAddressFile).url : undefined;
+  }, {
+    timeoutMs, intervalMs: 250,
+    fail: () => new RlinkError('RLINK_YARN', `no job manager published its address in ${c.dir}/${FILES.jobManager} within ${Math.round(timeoutMs / 1000)}s`),
+  });
 }
 
 /**
@@ -67,16 +68,7 @@ export async function runApplication(c: YarnContainer, jobManagerUrl: string, to
     const job = JSON.parse((await c.hdfs.open(`${c.dir}/${FILES.job}`)).toString()) as JobDescription;
     const bundle = join(tmp, FILES.bundle);
     await writeFile(bundle, await c.hdfs.open(`${c.dir}/${FILES.bundle}`));
-    const client = new JobManagerClient(jobManagerUrl, token);
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const n = (await client.taskManagers()).taskmanagers.length;
-      if (n >= job.taskManagers) break;
-      if (Date.now() > end) throw new RlinkError('RLINK_YARN', `only ${n} of ${job.taskManagers} task managers registered within ${Math.round(timeoutMs / 1000)}s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const { application_id: applicationId } = await client.uploadApplication(bundle);
-    const { jobid } = await client.runApplication(applicationId, job.args);
+    const jobid = await submitApplication({ jobManagerUrl, token, bundle, job, timeoutMs, code: 'RLINK_YARN' });
     log.info({ event: 'yarn.job-submitted', job: jobid }, `submitted the application's job ${job.name} (${jobid})`);
     outcome = { state: 'SUBMITTED', jobId: jobid };
   } catch (e) {
@@ -86,4 +78,24 @@ export async function runApplication(c: YarnContainer, jobManagerUrl: string, to
     await rm(tmp, { recursive: true, force: true });
   }
   await c.hdfs.create(`${c.dir}/${FILES.application}`, JSON.stringify(outcome), { overwrite: true });
+}
+
+/**
+ * Application mode, shared by YARN and Kubernetes: waits (bounded) until the application's task
+ * managers have registered with the job manager, then submits its job through the job manager's own
+ * REST API, as any client would. Returns the job id.
+ */
+export async function submitApplication(o: { jobManagerUrl: string; token: string; bundle: string; job: JobDescription; timeoutMs: number; code: 'RLINK_YARN' | 'RLINK_KUBERNETES' }): Promise<string> {
+  const client = new JobManagerClient(o.jobManagerUrl, o.token);
+  let registered = 0;
+  await poll(async () => {
+    registered = (await client.taskManagers()).taskmanagers.length;
+    return registered >= o.job.taskManagers ? registered : undefined;
+  }, {
+    timeoutMs: o.timeoutMs, intervalMs: 200,
+    fail: () => new RlinkError(o.code, `only ${registered} of ${o.job.taskManagers} task managers registered within ${Math.round(o.timeoutMs / 1000)}s`),
+  });
+  const { application_id: applicationId } = await client.uploadApplication(o.bundle);
+  const { jobid } = await client.runApplication(applicationId, o.job.args);
+  return jobid;
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../../core/logging';
 import { RlinkError, errorMessage } from '../../core/errors';
 import { WebHdfsClient } from '../../core/fs/webhdfs-client';
 import { JobManagerClient } from '../../core/client/jobmanager-client';
+import { poll } from '../../core/util/retry';
 import { ensureRuntimeBundle } from '../runtime/runtime-bundle';
 import { YarnClient, type YarnServiceStatus } from './yarn-client';
 import { FILES, applicationDir, serviceNameProblem, serviceSpec, type ApplicationFile, type JobDescription, type JobManagerAddressFile, type ServiceResources } from './application';
@@ -81,25 +82,25 @@ export async function submitToYarn(o: YarnSubmitOptions): Promise<YarnSubmission
 
     // Until the job manager has submitted the job: watch the service (a failed container fails the
     // submission with YARN's diagnostics) and the application directory.
-    const end = Date.now() + (o.startTimeoutMs ?? 180_000);
+    const startTimeoutMs = o.startTimeoutMs ?? 180_000;
     let lastState = '';
-    for (;;) {
+    return await poll(async (): Promise<YarnSubmission | undefined> => {
       const svc = await yarn.getService(o.application);
       if (!svc) throw new RlinkError('RLINK_YARN', `YARN service ${o.application} disappeared while starting`);
       if (svc.state !== lastState) { progress(`service ${o.application} ${svc.state}`); lastState = svc.state; }
       const failure = serviceFailure(svc);
       if (failure) throw new RlinkError('RLINK_YARN', `YARN service ${o.application} failed to start: ${failure}`);
       const app = await hdfs.tryOpen(`${dir}/${FILES.application}`);
-      if (app) {
-        const outcome = JSON.parse(app.toString()) as ApplicationFile;
-        if (outcome.state === 'FAILED') throw new RlinkError('RLINK_YARN', `YARN service ${o.application}: the job manager could not run the job: ${outcome.error}`);
-        const jm = JSON.parse((await hdfs.open(`${dir}/${FILES.jobManager}`)).toString()) as JobManagerAddressFile;
-        progress(`job ${outcome.jobId} submitted to the job manager at ${jm.url}`);
-        return { application: o.application, applicationId: svc.id, directory: dir, jobManagerUrl: jm.url, jobId: outcome.jobId, token };
-      }
-      if (Date.now() > end) throw new RlinkError('RLINK_YARN', `YARN service ${o.application} did not run the job within ${Math.round((o.startTimeoutMs ?? 180_000) / 1000)}s (state ${svc.state})`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+      if (!app) return undefined;
+      const outcome = JSON.parse(app.toString()) as ApplicationFile;
+      if (outcome.state === 'FAILED') throw new RlinkError('RLINK_YARN', `YARN service ${o.application}: the job manager could not run the job: ${outcome.error}`);
+      const jm = JSON.parse((await hdfs.open(`${dir}/${FILES.jobManager}`)).toString()) as JobManagerAddressFile;
+      progress(`job ${outcome.jobId} submitted to the job manager at ${jm.url}`);
+      return { application: o.application, applicationId: svc.id, directory: dir, jobManagerUrl: jm.url, jobId: outcome.jobId, token };
+    }, {
+      timeoutMs: startTimeoutMs, intervalMs: 250,
+      fail: () => new RlinkError('RLINK_YARN', `YARN service ${o.application} did not run the job within ${Math.round(startTimeoutMs / 1000)}s (state ${lastState})`),
+    });
   } catch (e) {
     progress(`failed: ${errorMessage(e)}; cleaning up`);
     if (created) await yarn.destroyService(o.application).catch((x: unknown) => o.logger.error({ err: errorMessage(x) }, `could not destroy YARN service ${o.application}`));

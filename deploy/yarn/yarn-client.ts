@@ -6,6 +6,7 @@
  */
 import { RlinkError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/logging';
+import { poll } from '../../core/util/retry';
 
 export interface YarnClientOptions {
   /** The ResourceManager's web address, e.g. http://rm:8088 (the Services API is served by the RM too). */
@@ -163,25 +164,23 @@ export class YarnClient {
     until: (s: YarnServiceStatus) => boolean,
     opts: { timeoutMs: number; pollMs?: number },
   ): Promise<YarnServiceStatus> {
-    const deadline = Date.now() + opts.timeoutMs;
-    const pollMs = opts.pollMs ?? 500;
     let last: YarnServiceStatus | null = null;
-    for (;;) {
+    return poll(async () => {
       last = await this.getService(name);
-      if (last) {
-        if (until(last)) return last;
-        if (last.state === 'FAILED') throw new RlinkError('RLINK_YARN', `YARN service ${name} FAILED: ${failureDiagnostics(last)}`, { context: { job: name } });
-        if (TERMINAL_SERVICE_STATES.has(last.state)) {
-          throw new RlinkError('RLINK_YARN', `YARN service ${name} is ${last.state}, not in the awaited state (${describeStatus(last)})`, { context: { job: name } });
-        }
+      if (!last) return undefined;
+      if (until(last)) return last;
+      if (last.state === 'FAILED') throw new RlinkError('RLINK_YARN', `YARN service ${name} FAILED: ${failureDiagnostics(last)}`, { context: { job: name } });
+      if (TERMINAL_SERVICE_STATES.has(last.state)) {
+        throw new RlinkError('RLINK_YARN', `YARN service ${name} is ${last.state}, not in the awaited state (${describeStatus(last)})`, { context: { job: name } });
       }
-      const left = deadline - Date.now();
-      if (left <= 0) {
+      return undefined;
+    }, {
+      timeoutMs: opts.timeoutMs, intervalMs: opts.pollMs ?? 500,
+      fail: () => {
         const seen = last ? `last state ${last.state}: ${describeStatus(last)}` : 'YARN does not know the service';
-        throw new RlinkError('RLINK_YARN', `YARN service ${name} did not reach the awaited state within ${formatMs(opts.timeoutMs)} (${seen})`, { retriable: true, context: { job: name } });
-      }
-      await new Promise((r) => setTimeout(r, Math.min(pollMs, left)));
-    }
+        return new RlinkError('RLINK_YARN', `YARN service ${name} did not reach the awaited state within ${formatMs(opts.timeoutMs)} (${seen})`, { retriable: true, context: { job: name } });
+      },
+    });
   }
 
   /**
