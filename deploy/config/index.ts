@@ -5,6 +5,8 @@ export {
   loadStandaloneConfig,
   parseStandaloneConfig,
   type JobManagerAddress,
+  type KubernetesSection,
+  type LoadOptions,
   type StandaloneConfig,
 } from './standalone-config';
 export { hostProblem, parseJobManagerUrl, parsePort } from './addresses';

@@ -416,7 +416,7 @@ describe('reporting', () => {
       `  ${FILE}:3: task_manager_slots: must be an integer ≥ 1, got 0`,
       `  ${FILE}:4: ssh.usr: unknown key (known: user, port, identity_file, known_hosts, connect_timeout); did you mean user?`,
       `  ${FILE}:4: ssh.port: must be an integer in 1..65535, got 70000`,
-      `  ${FILE}:5: colour: unknown key (known: application_manager_address, metadata_storage, task_manager_bind_ip, task_manager_work_dir, task_manager_slots, ssh, checkpoint, auth, node_path, deploy, yarn)`,
+      `  ${FILE}:5: colour: unknown key (known: application_manager_address, metadata_storage, task_manager_bind_ip, task_manager_work_dir, task_manager_slots, ssh, checkpoint, auth, node_path, deploy, yarn, kubernetes)`,
     ]);
     expect(error.context).toEqual({ file: FILE, line: 1, key: 'application_manager_address[0]' });
     expect(error.problems.map((p) => [p.line, p.key])).toEqual([
@@ -439,5 +439,45 @@ describe('reporting', () => {
       expect((err as RlinkError).message).toMatch(new RegExp(`^${missing}: cannot read: ENOENT`));
       expect((err as RlinkError).context.file).toBe(missing);
     }
+  });
+});
+
+describe('the kubernetes: section', () => {
+  it('reads every key as written', () => {
+    const config = parse(
+      'kubernetes:',
+      '  namespace: streaming',
+      '  context: prod',
+      '  image_path: registry.example.com/rlink:0.9',
+      '  image_pull_policy: IfNotPresent',
+      '  service_account: rlink',
+      '  job_v_cores: 2',
+      '  job_memory_mb: 2048',
+      '  task_v_cores: 4',
+      '  task_memory_mb: 4096',
+      '  num_task_managers: 3',
+    );
+    expect(config.kubernetes).toEqual({
+      namespace: 'streaming', context: 'prod', imagePath: 'registry.example.com/rlink:0.9', imagePullPolicy: 'IfNotPresent', serviceAccount: 'rlink',
+      jobVCores: 2, jobMemoryMb: 2048, taskVCores: 4, taskMemoryMb: 4096, numTaskManagers: 3,
+    });
+  });
+
+  it('reports every problem with its line: unknown keys, bad names, bad numbers, bad policies', () => {
+    const error = failure(yaml(...REQUIRED, 'kubernetes:', '  namespace: Prod_NS', '  image: rlink:1', '  task_v_cores: 0', '  image_pull_policy: sometimes', '  num_task_managers: two'));
+    expect(error.message.split('\n')[0]).toBe(`${FILE}: 5 problems`);
+    expect(error.message).toContain(`  ${FILE}:4: kubernetes.namespace: 'Prod_NS' is not a valid namespace name`);
+    expect(error.message).toContain(`  ${FILE}:5: kubernetes.image: unknown key (known: namespace, context, image_path, image_pull_policy, service_account, job_v_cores, job_memory_mb, task_v_cores, task_memory_mb, num_task_managers)`);
+    expect(error.message).toContain(`  ${FILE}:6: kubernetes.task_v_cores: must be an integer in 1..256, got 0`);
+    expect(error.message).toContain(`  ${FILE}:7: kubernetes.image_pull_policy: must be one of Always, IfNotPresent, Never, got 'sometimes'`);
+    expect(error.message).toContain(`  ${FILE}:8: kubernetes.num_task_managers: expected an integer in 1..10000`);
+  });
+
+  it('with sectionsOnly, a file of sections needs no cluster keys (a Kubernetes or YARN user has no hosts)', () => {
+    const config = parseStandaloneConfig(yaml('kubernetes:', '  image_path: rlink:1', 'checkpoint: { dir: /shared/chk, interval: 10s }'), FILE, { home: HOME, sectionsOnly: true });
+    expect(config.kubernetes).toEqual({ imagePath: 'rlink:1' });
+    expect(config.checkpoint).toEqual({ dir: '/shared/chk', interval: '10s' });
+    expect(config.jobManagers).toEqual([]);
+    expect(() => parseStandaloneConfig(yaml('kubernetes: { image_path: rlink:1 }'), FILE, { home: HOME })).toThrow(/application_manager_address: required/);
   });
 });

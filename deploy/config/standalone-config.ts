@@ -36,6 +36,23 @@ export interface StandaloneConfig {
   node: string;
   deploy: { concurrency: number };
   yarn?: { webhdfs?: string; resourceManager?: string; hdfsUser?: string; queue?: string };
+  kubernetes?: KubernetesSection;
+}
+
+/** The `kubernetes:` section: defaults for `rlink deploy|status|stop kubernetes` (flags win). */
+export interface KubernetesSection {
+  namespace?: string;
+  /** A context of the kubeconfig (default: its current context). */
+  context?: string;
+  /** The image with Node.js and rlink's runtime (rlink-rs: image_path). */
+  imagePath?: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  serviceAccount?: string;
+  jobVCores?: number;
+  jobMemoryMb?: number;
+  taskVCores?: number;
+  taskMemoryMb?: number;
+  numTaskManagers?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -54,6 +71,7 @@ const TOP_LEVEL_KEYS = [
   'node_path',
   'deploy',
   'yarn',
+  'kubernetes',
 ] as const;
 const METADATA_STORAGE_KEYS = ['type', 'path'] as const;
 const SSH_KEYS = ['user', 'port', 'identity_file', 'known_hosts', 'connect_timeout'] as const;
@@ -61,6 +79,9 @@ const CHECKPOINT_KEYS = ['dir', 'interval'] as const;
 const AUTH_KEYS = ['token_file'] as const;
 const DEPLOY_KEYS = ['concurrency'] as const;
 const YARN_KEYS = ['webhdfs', 'resource_manager', 'hdfs_user', 'queue'] as const;
+const KUBERNETES_KEYS = ['namespace', 'context', 'image_path', 'image_pull_policy', 'service_account', 'job_v_cores', 'job_memory_mb', 'task_v_cores', 'task_memory_mb', 'num_task_managers'] as const;
+const IMAGE_PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 const DEFAULT_BIND_IP = '0.0.0.0';
 const DEFAULT_SLOTS = 2;
@@ -73,14 +94,23 @@ const DEFAULT_NODE = 'node';
 const DEFAULT_DEPLOY_CONCURRENCY = 8;
 const MAX_DEPLOY_CONCURRENCY = 256;
 
+export interface LoadOptions {
+  home?: string;
+  /**
+   * The file only supplies sections (checkpoint, auth, yarn, kubernetes) to a command that does not
+   * deploy hosts: the cluster keys (application_manager_address, task_manager_work_dir) may be missing.
+   */
+  sectionsOnly?: boolean;
+}
+
 /** Reads and validates `standalone.yaml`; throws one RLINK_CONFIG error listing every problem. */
-export function loadStandaloneConfig(file: string, opts: { home?: string } = {}): StandaloneConfig {
+export function loadStandaloneConfig(file: string, opts: LoadOptions = {}): StandaloneConfig {
   const path = resolve(file);
   return parseStandaloneConfig(readConfigFile(path), path, opts);
 }
 
 /** Validates the text of a `standalone.yaml`; `file` names it in messages (made absolute). */
-export function parseStandaloneConfig(text: string, file: string, opts: { home?: string } = {}): StandaloneConfig {
+export function parseStandaloneConfig(text: string, file: string, opts: LoadOptions = {}): StandaloneConfig {
   const path = resolve(file);
   const home = opts.home ?? homedir();
   const problems = new ProblemList(path);
@@ -92,7 +122,7 @@ export function parseStandaloneConfig(text: string, file: string, opts: { home?:
   }
   const top = reader.mapping(root, TOP_LEVEL_KEYS) ?? new Map<string, Entry>();
 
-  const jobManagers = readJobManagers(reader, top.get('application_manager_address'));
+  const jobManagers = opts.sectionsOnly && !top.has('application_manager_address') ? [] : readJobManagers(reader, top.get('application_manager_address'));
   const metadataStorage = readMetadataStorage(reader, top.get('metadata_storage'), home);
 
   let taskManagerBindIp = DEFAULT_BIND_IP;
@@ -106,7 +136,7 @@ export function parseStandaloneConfig(text: string, file: string, opts: { home?:
   let workDir = '';
   const workDirEntry = top.get('task_manager_work_dir');
   if (workDirEntry) workDir = reader.absolutePath(workDirEntry, home) ?? '';
-  else problems.add(1, 'task_manager_work_dir', 'required: the working directory on every host (e.g. /data/rlink/application)');
+  else if (!opts.sectionsOnly) problems.add(1, 'task_manager_work_dir', 'required: the working directory on every host (e.g. /data/rlink/application)');
 
   const slotsEntry = top.get('task_manager_slots');
   const slots = (slotsEntry && reader.integer(slotsEntry, 1, Number.MAX_SAFE_INTEGER)) || DEFAULT_SLOTS;
@@ -133,6 +163,7 @@ export function parseStandaloneConfig(text: string, file: string, opts: { home?:
   if (concurrencyEntry) concurrency = reader.integer(concurrencyEntry, 1, MAX_DEPLOY_CONCURRENCY) ?? DEFAULT_DEPLOY_CONCURRENCY;
 
   const yarn = readYarn(reader, top.get('yarn'));
+  const kubernetes = readKubernetes(reader, top.get('kubernetes'));
 
   problems.throwIfAny();
   return {
@@ -148,6 +179,7 @@ export function parseStandaloneConfig(text: string, file: string, opts: { home?:
     node,
     deploy: { concurrency },
     ...(yarn ? { yarn } : {}),
+    ...(kubernetes ? { kubernetes } : {}),
   };
 }
 
@@ -296,4 +328,43 @@ function readYarn(reader: YamlReader, entry: Entry | undefined): StandaloneConfi
   if (hdfsUserName) yarn.hdfsUser = hdfsUserName;
   if (queueName) yarn.queue = queueName;
   return yarn;
+}
+
+function readKubernetes(reader: YamlReader, entry: Entry | undefined): KubernetesSection | undefined {
+  if (!entry) return undefined;
+  const section = reader.mapping(entry, KUBERNETES_KEYS);
+  if (!section) return undefined;
+  const k: KubernetesSection = {};
+  const label = (name: string, what: string): string | undefined => {
+    const e = section.get(name);
+    const v = e && reader.string(e);
+    if (e && v !== undefined && (!DNS_LABEL.test(v) || v.length > 63)) return reader.fail(e, `'${v}' is not a valid ${what} (lower-case letters, digits and '-', at most 63 characters)`);
+    return v;
+  };
+  const namespace = label('namespace', 'namespace name');
+  if (namespace) k.namespace = namespace;
+  const serviceAccount = section.get('service_account') && reader.string(section.get('service_account')!);
+  if (serviceAccount) k.serviceAccount = serviceAccount;
+  const context = section.get('context') && reader.string(section.get('context')!);
+  if (context) k.context = context;
+  const image = section.get('image_path');
+  const imagePath = image && reader.string(image);
+  if (image && imagePath !== undefined && /\s/.test(imagePath)) reader.fail(image, `'${imagePath}' is not an image reference (no spaces: e.g. registry.example.com/rlink:0.9)`);
+  else if (imagePath) k.imagePath = imagePath;
+  const pull = section.get('image_pull_policy');
+  const policy = pull && reader.string(pull);
+  if (pull && policy !== undefined && !(IMAGE_PULL_POLICIES as readonly string[]).includes(policy)) reader.fail(pull, `must be one of ${IMAGE_PULL_POLICIES.join(', ')}, got '${policy}'`);
+  else if (policy) k.imagePullPolicy = policy as KubernetesSection['imagePullPolicy'];
+  const int = (name: string, min: number, max: number) => { const e = section.get(name); return e ? reader.integer(e, min, max) : undefined; };
+  const jobVCores = int('job_v_cores', 1, 256);
+  const jobMemoryMb = int('job_memory_mb', 128, 1 << 20);
+  const taskVCores = int('task_v_cores', 1, 256);
+  const taskMemoryMb = int('task_memory_mb', 128, 1 << 20);
+  const numTaskManagers = int('num_task_managers', 1, 10_000);
+  if (jobVCores !== undefined) k.jobVCores = jobVCores;
+  if (jobMemoryMb !== undefined) k.jobMemoryMb = jobMemoryMb;
+  if (taskVCores !== undefined) k.taskVCores = taskVCores;
+  if (taskMemoryMb !== undefined) k.taskMemoryMb = taskMemoryMb;
+  if (numTaskManagers !== undefined) k.numTaskManagers = numTaskManagers;
+  return k;
 }
