@@ -9,9 +9,9 @@ import type { TaskMetricsSnapshot } from '../core/runtime/metrics';
  *
  * Records per second divide by the job manager's clock between the two reports. The time gauges
  * divide by the subtask's own accounted time (busy + idle + backpressured), so they add up to 1000
- * whatever the reports' jitter. A subtask that stopped reporting (ended, or its task manager was
- * lost) has no rates after STALE_MS; a counter that went down (a restart: the new attempt counts
- * from 0) starts the window afresh.
+ * whatever the reports' jitter. A subtask that stopped reporting (its task manager was lost) has no
+ * rates after STALE_MS (the REST views show rates of RUNNING subtasks only); a counter that went
+ * down (a restart: the new attempt counts from 0) starts the window afresh.
  */
 export interface SubtaskRates {
   numRecordsInPerSecond: number;
@@ -29,8 +29,12 @@ export interface SubtaskRates {
 
 /** How far back the rates look, in ms. */
 export const WINDOW_MS = 3_000;
-/** A subtask whose newest report is older than this has no rates, in ms. */
-export const STALE_MS = 3_000;
+/**
+ * A subtask whose newest report is older than this has no rates, in ms. Generous: a slot thread
+ * that has input all the time processes it without a break, and its reports can then come seconds
+ * apart.
+ */
+export const STALE_MS = 10_000;
 
 interface Sample { at: number; in: number; out: number; written: number; busy?: number; idle?: number; bp: number }
 

@@ -133,6 +133,7 @@ export class StreamTask {
   private async setUp(): Promise<void> {
     const { graph, job, desc } = { ...this.env, desc: this.desc };
     const vertex = job.vertices.find((v) => v.id === desc.vertexId)!;
+    this.metrics.place(`${desc.jobId}/${vertex.id}`, downstreamOf(job, vertex.id).map((v) => `${desc.jobId}/${v}`));
     const nodes = vertex.nodes.map((id) => graph.node(id));
     this.operators = nodes.map((n) => n.createOperator());
     const outputs = nodes.map(() => new ChainOutput());
@@ -184,7 +185,9 @@ export class StreamTask {
       this.mailbox.drain();
       await this.runCheckpointActions();
       if (this.endRequested) break;
+      const t0 = this.metrics.processingStarts();
       const r = await head.pollNext();
+      this.metrics.processingEnded(t0);
       await this.afterElement();
       if (r.kind === 'end') break;
       if (r.kind === 'idle') {
@@ -218,6 +221,7 @@ export class StreamTask {
         this.metrics.endWait();
       }
       if (!ev || this.canceled) return;
+      const t0 = this.metrics.processingStarts();
       switch (ev.kind) {
         case 'records':
           this.metrics.recordsIn += ev.values.length;
@@ -232,6 +236,8 @@ export class StreamTask {
         case 'barrier': await this.checkpoint(ev.barrier); break;
         case 'end': return;
       }
+      // The thread's other subtasks (slot sharing) do not count this time as theirs.
+      this.metrics.processingEnded(t0);
       await this.afterElement();
     }
   }
@@ -333,6 +339,16 @@ export class StreamTask {
     this.timers.clear();
     for (const op of this.operators) await op.close();
   }
+}
+
+/** The vertices that consume, directly or not, what `vertexId` emits. */
+function downstreamOf(job: JobGraph, vertexId: string): string[] {
+  const seen = new Set<string>();
+  const todo = [vertexId];
+  for (let v = todo.pop(); v !== undefined; v = todo.pop()) {
+    for (const e of outputEdges(job, v)) if (!seen.has(e.targetVertex)) { seen.add(e.targetVertex); todo.push(e.targetVertex); }
+  }
+  return [...seen];
 }
 
 function isCommitting(op: StreamOperator): boolean { return typeof op.notifyCheckpointComplete === 'function'; }

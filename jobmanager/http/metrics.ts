@@ -83,7 +83,7 @@ export class MetricsExporter {
         busyTotal.inc(labels, (m.busyMs ?? 0) / 1000);
         idleTotal.inc(labels, (m.idleMs ?? 0) / 1000);
         if (m.watermark !== null) watermark.set(labels, m.watermark);
-        const r = master.rates.rates(subtaskId(t.subtask.vertex, t.subtask.index));
+        const r = t.state === 'RUNNING' ? master.rates.rates(subtaskId(t.subtask.vertex, t.subtask.index)) : undefined;
         if (r?.busyTimeMsPerSecond != null) busyRate.set(labels, r.busyTimeMsPerSecond);
         if (r?.backPressuredTimeMsPerSecond != null) backpressuredRate.set(labels, r.backPressuredTimeMsPerSecond);
         if (r?.idleTimeMsPerSecond != null) idleRate.set(labels, r.idleTimeMsPerSecond);

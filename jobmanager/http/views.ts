@@ -149,10 +149,12 @@ export function jobDetails(master: JobMaster, applicationId?: string): JobDetail
     for (let i = 0; i < v.parallelism; i++) {
       const id = subtaskId(v.id, i);
       const m = master.metrics.get(id);
-      const r = master.rates.rates(id, now);
+      const status = states.get(id) ?? fallbackState(master);
+      // Rates describe a running subtask; an ended one's last reports say nothing about now.
+      const r = status === 'RUNNING' ? master.rates.rates(id, now) : undefined;
       if (m) snapshots.push(m.metrics);
       if (r) rates.push(r);
-      subtasks.push({ subtask: i, status: states.get(id) ?? fallbackState(master), name: m?.name ?? null, taskmanager: locations.get(id) ?? null, metrics: metricsJson(m ? [m.metrics] : [], r ? [r] : []) });
+      subtasks.push({ subtask: i, status, name: m?.name ?? null, taskmanager: locations.get(id) ?? null, metrics: metricsJson(m ? [m.metrics] : [], r ? [r] : []) });
     }
     const tasks: Partial<Record<TaskState, number>> = {};
     for (const s of subtasks) tasks[s.status] = (tasks[s.status] ?? 0) + 1;
@@ -320,8 +322,10 @@ export function backpressureView(master: JobMaster, vertexId: string, now = Date
   const subtasks: SubtaskBackpressureJson[] = [];
   let end: number | null = null;
   let worst = -1;
+  const states = master.subtaskStates();
   for (let i = 0; i < v.parallelism; i++) {
-    const r = master.rates.rates(subtaskId(v.id, i), now);
+    const id = subtaskId(v.id, i);
+    const r = states.get(id) === 'RUNNING' ? master.rates.rates(id, now) : undefined;
     if (!r || r.backPressuredTimeMsPerSecond === null || r.busyTimeMsPerSecond === null || r.idleTimeMsPerSecond === null) continue;
     const ratio = r.backPressuredTimeMsPerSecond / 1000;
     const level = backpressureLevel(ratio);
