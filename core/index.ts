@@ -27,9 +27,10 @@ export { WatermarkStrategy, type TimestampAssigner } from './time/watermark-stra
 export { toMillis, type Duration } from './time/duration';
 export {
   TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows,
-  TumblingProcessingTimeWindows, SlidingProcessingTimeWindows, ProcessingTimeSessionWindows,
+  TumblingProcessingTimeWindows, SlidingProcessingTimeWindows, ProcessingTimeSessionWindows, GlobalWindows,
   type WindowAssigner,
 } from './windows/assigners';
+export { Triggers, type Trigger, type TriggerContext, type TriggerResult, type TriggerState } from './windows/triggers';
 export { sum, min, max, count, avg, type AggregateFunction } from './aggregates/aggregate-function';
 export type { MapFunction } from './runtime/operators/map';
 export type { FilterFunction } from './runtime/operators/filter';

@@ -13,8 +13,10 @@ import { ProcessOperator, type ProcessFunction } from '../runtime/operators/proc
 import { TimestampsOperator } from '../runtime/operators/timestamps';
 import { KeyedProcessOperator, type KeyedProcessFunction } from '../runtime/operators/keyed-process';
 import { KeyedReduceOperator, type ReduceFunction } from '../runtime/operators/keyed-reduce';
-import { WindowOperator } from '../runtime/operators/window';
-import { LocalWindowAggregateOperator } from '../runtime/operators/window-local';
+import { WindowOperator } from '../runtime/operators/windows/window-operator';
+import { LocalWindowAggregateOperator } from '../runtime/operators/windows/local-aggregate';
+import { GlobalWindows } from '../windows/assigners';
+import { Triggers, isTrigger, type Trigger } from '../windows/triggers';
 import { SinkOperator } from '../runtime/operators/sink';
 import { compileAggregate, type AggregateSpec } from '../aggregates/composite';
 import { toMillis, type Duration } from '../time/duration';
@@ -167,18 +169,35 @@ export class KeyedStream<T = any> extends DataStream<T> {
   }
 
   window(assigner: WindowAssigner): WindowedStream<T> {
-    if (!assigner || !['tumbling', 'sliding', 'session'].includes((assigner as WindowAssigner).kind)) {
+    if (!assigner || !['tumbling', 'sliding', 'session', 'global'].includes((assigner as WindowAssigner).kind)) {
       throw new RlinkError('RLINK_GRAPH', 'window() takes a window assigner such as TumblingEventTimeWindows.of(\'10s\')');
     }
     return new WindowedStream<T>(this, assigner);
+  }
+
+  /** Windows of `size` elements per key (Flink's countWindow): a global window fired and purged every `size` elements. */
+  countWindow(size: number): WindowedStream<T> {
+    return new WindowedStream<T>(this, GlobalWindows.create()).trigger(Triggers.purging(Triggers.count(size)));
   }
 }
 
 export class WindowedStream<T = any> {
   private lateness = 0;
   private lateTag: OutputTag<T> | undefined;
+  private triggerFn: Trigger<T> | undefined;
 
   constructor(private readonly input: KeyedStream<T>, private readonly assigner: WindowAssigner) {}
+
+  /**
+   * When a global window fires (Flink's `.trigger`): `Triggers.count(n)`, `Triggers.purging(t)`, or
+   * your own `{ onElement, onEventTime?, onProcessingTime? }`. Time windows fire at their end.
+   */
+  trigger(t: Trigger<T>): this {
+    if (!isTrigger(t)) throw new RlinkError('RLINK_GRAPH', 'trigger() takes a trigger: Triggers.count(n), Triggers.purging(t), or { onElement(value, timestamp, ctx) { … } }');
+    if (this.assigner.kind !== 'global') throw new RlinkError('RLINK_GRAPH', `a custom trigger is for global windows (GlobalWindows.create()); ${this.assigner.kind} windows fire at their end`);
+    this.triggerFn = t;
+    return this;
+  }
 
   /** Keeps window state for `d` after the window fired; elements within it fire the window again. */
   allowedLateness(d: Duration): this { this.lateness = toMillis(d, 'allowed lateness'); return this; }
@@ -213,16 +232,23 @@ export class WindowedStream<T = any> {
 
   private build(kind: NodeKind, name: string, opts: OperatorOptions, agg: () => ReturnType<typeof compileAggregate>,
     emit: 'enriched' | 'result', extra: Record<string, unknown>): SingleOutputStream<any> {
-    const { assigner, lateness } = this;
+    const { assigner, lateness, triggerFn: trigger } = this;
+    if (assigner.kind === 'global' && !trigger) throw new RlinkError('RLINK_GRAPH', 'a global window needs a trigger: .trigger(Triggers.purging(Triggers.count(n))) or keyBy(k).countWindow(n)');
     const lateDataTag = this.lateTag?.id;
     const key = this.input.key;
-    const config = (preAggregated: boolean) => ({ assigner, key, aggregate: agg(), emit, allowedLateness: lateness, preAggregated, ...(lateDataTag !== undefined ? { lateDataTag } : {}) });
+    const config = (preAggregated: boolean) => ({
+      assigner, key, aggregate: agg(), emit, allowedLateness: lateness, preAggregated,
+      ...(lateDataTag !== undefined ? { lateDataTag } : {}), ...(trigger ? { trigger } : {}),
+    });
     const created = addOperatorOf(this.input)(kind, name, opts,
-      { assigner, allowedLateness: lateness, lateDataTag: lateDataTag ?? null, key: key.kind === 'fn' ? 'fn' : key.fields, ...extra },
+      {
+        assigner, allowedLateness: lateness, lateDataTag: lateDataTag ?? null, key: key.kind === 'fn' ? 'fn' : key.fields,
+        ...(trigger ? { trigger: trigger.describe?.() ?? 'custom' } : {}), ...extra,
+      },
       () => new WindowOperator(config(false)),
       { kind: 'hash', key }, lateDataTag !== undefined ? [lateDataTag] : []);
     // Whether it runs in two phases is decided once the graph is complete (core/graph/local-aggregation.ts).
-    created.twoPhase = {
+    if (assigner.kind !== 'global') created.twoPhase = {
       eventTime: assigner.time === 'event',
       builtin: kind === 'window-aggregate' && agg().builtin === true,
       createLocal: () => new LocalWindowAggregateOperator({ assigner, key, aggregate: agg() }),

@@ -8,7 +8,9 @@ import { RlinkError } from '../errors';
 export type WindowAssigner =
   | { kind: 'tumbling'; time: TimeDomain; size: number; offset: number }
   | { kind: 'sliding'; time: TimeDomain; size: number; slide: number; offset: number }
-  | { kind: 'session'; time: TimeDomain; gap: number };
+  | { kind: 'session'; time: TimeDomain; gap: number }
+  /** One window per key that never ends: a trigger (WindowedStream.trigger) decides when it fires. */
+  | { kind: 'global'; time: TimeDomain };
 
 export type TimeDomain = 'event' | 'processing';
 
@@ -60,3 +62,14 @@ export const EventTimeSessionWindows = session('event');
 export const TumblingProcessingTimeWindows = tumbling('processing');
 export const SlidingProcessingTimeWindows = sliding('processing');
 export const ProcessingTimeSessionWindows = session('processing');
+
+/**
+ * All of a key's elements in one window that never ends (Flink's GlobalWindows): give it a trigger
+ * with `.trigger(...)` (e.g. `Triggers.purging(Triggers.count(100))`), or use `keyBy(k).countWindow(n)`.
+ * Its triggers' timers run in event time (watermarks) unless `time: 'processing'`.
+ */
+export const GlobalWindows = {
+  create(opts: { time?: TimeDomain } = {}): WindowAssigner {
+    return { kind: 'global', time: opts.time ?? 'event' };
+  },
+};

@@ -3,7 +3,7 @@ import type { Partitioning } from '../../graph/stream-graph';
 import { compileKeySelector, keyGroupOf, subtaskForKeyGroup, type KeySpec } from '../keys';
 import type { StreamElement } from '../elements';
 import type { TaskMetrics } from '../metrics';
-import { partialAwareKeySelector } from '../operators/window-partial';
+import { partialAwareKeySelector } from '../operators/windows/partial';
 
 /**
  * Writes one network edge's records into its channels, partitioned (forward, rebalance, hash by key

@@ -6,7 +6,7 @@ import { BatchCollector } from './collector';
 import type { Collector } from './process';
 import type { OutputTag } from '../../api/output-tag';
 import { MIN_WATERMARK, NO_TIMESTAMP } from '../elements';
-import { restoredWatermark } from './window';
+import { restoredWatermark } from '../restored-watermark';
 
 export interface TimerService {
   currentWatermark(): number;

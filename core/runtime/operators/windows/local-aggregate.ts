@@ -1,10 +1,10 @@
-import { AbstractOperator, type OperatorContext, type OperatorSnapshot, type Output, type RestoredState } from '../operator';
-import { windowStart, type WindowAssigner } from '../../windows/assigners';
-import type { CompiledAggregate } from '../../aggregates/composite';
-import { compileKeySelector, type Key, type KeySelector, type KeySpec } from '../keys';
-import { MIN_WATERMARK } from '../elements';
-import { toPartialRecord } from './window-partial';
-import { restoredWatermark } from './window';
+import { AbstractOperator, type OperatorContext, type OperatorSnapshot, type Output, type RestoredState } from '../../operator';
+import { windowStart, type WindowAssigner } from '../../../windows/assigners';
+import type { CompiledAggregate } from '../../../aggregates/composite';
+import { compileKeySelector, type Key, type KeySelector, type KeySpec } from '../../keys';
+import { MIN_WATERMARK } from '../../elements';
+import { toPartialRecord } from './partial';
+import { restoredWatermark } from '../../restored-watermark';
 
 export interface LocalWindowAggregateConfig {
   /** An event-time assigner: the local side decides by the watermark what it may hold back. */
@@ -101,7 +101,7 @@ export class LocalWindowAggregateOperator extends AbstractOperator {
         const key = sel(v);
         for (let start = last; start > ts - size; start -= slide) this.add(this.pane(start, start + size), key, v);
       }
-    } else {
+    } else if (a.kind === 'session') {
       const gap = a.gap;
       for (let i = 0; i < n; i++) {
         const v = values[i];
@@ -109,6 +109,9 @@ export class LocalWindowAggregateOperator extends AbstractOperator {
         if (!(ts > -Infinity && ts < Infinity) || ts + gap - 1 <= wm) { forward(v, ts); continue; }
         this.addToSession(sel(v), v, ts, gap);
       }
+    } else {
+      rawV = values; // global windows are never pre-aggregated (core/graph/local-aggregation.ts)
+      rawT = timestamps;
     }
     if (rawV) this.output.emitBatch(rawV, rawT!);
     if (this.held > MAX_HELD) this.flushAll();

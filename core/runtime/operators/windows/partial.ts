@@ -1,5 +1,5 @@
-import type { CompiledAggregate } from '../../aggregates/composite';
-import { compileKeySelector, type Key, type KeySelector, type KeySpec } from '../keys';
+import type { CompiledAggregate } from '../../../aggregates/composite';
+import { compileKeySelector, type Key, type KeySelector, type KeySpec } from '../../keys';
 
 /**
  * Partial window aggregates: what the local (pre-)aggregation sends to the global window operator

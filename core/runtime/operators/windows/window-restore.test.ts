@@ -1,13 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { WindowOperator } from './window';
-import { compileAggregate } from '../../aggregates/composite';
-import { count } from '../../aggregates/aggregate-function';
-import { TaskMetrics } from '../metrics';
-import { silentLogger } from '../../logging';
-import type { OperatorContext, Output, OperatorSnapshot } from '../operator';
-import { WatermarkGenerator } from '../../time/watermark-generator';
-import { WatermarkStrategy } from '../../time/watermark-strategy';
-import { parseSnapshot, stringifySnapshot } from '../../protocol/checkpoint-metadata';
+import { WindowOperator } from './window-operator';
+import { compileAggregate } from '../../../aggregates/composite';
+import { count } from '../../../aggregates/aggregate-function';
+import { TaskMetrics } from '../../metrics';
+import { silentLogger } from '../../../logging';
+import type { OperatorContext, Output, OperatorSnapshot } from '../../operator';
+import { WatermarkGenerator } from '../../../time/watermark-generator';
+import { WatermarkStrategy } from '../../../time/watermark-strategy';
+import { parseSnapshot, stringifySnapshot } from '../../../protocol/checkpoint-metadata';
 
 function harness() {
   const emitted: unknown[] = [];
