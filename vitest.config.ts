@@ -7,7 +7,9 @@ import { defineConfig } from 'vitest/config';
  */
 const HEAVY = ['test/cluster/**/*.test.ts', 'connectors/kafka/**/*.test.ts', 'test/kafka/**/*.test.ts', 'test/deploy/**/*.test.ts', 'test/yarn/**/*.test.ts', 'deploy/ssh/**/*.test.ts', 'test/infra/**/*.test.ts', 'test/emulators/**/*.test.ts',
   // the store connectors' suites start Redis, PostgreSQL and MariaDB servers (test/stores/servers.ts)
-  'test/stores/**/*.test.ts', 'connectors/redis/**/*.test.ts', 'connectors/postgres/**/*.test.ts', 'connectors/mysql/**/*.test.ts'];
+  'test/stores/**/*.test.ts', 'connectors/redis/**/*.test.ts', 'connectors/postgres/**/*.test.ts', 'connectors/mysql/**/*.test.ts',
+  // the web dashboard in a real Chromium against a cluster of real processes
+  'test/dashboard/dashboard.test.ts'];
 
 export default defineConfig({
   test: {

@@ -3,13 +3,16 @@
 // sources are picked up without a manual build step.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
+import { buildDashboard } from '../dashboard/build.mjs';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const stamp = join(dist, '.stamp');
-const SOURCE_DIRS = ['core', 'connectors', 'jobmanager', 'taskmanager', 'local', 'cli', 'deploy'];
+const SOURCE_DIRS = ['core', 'connectors', 'jobmanager', 'taskmanager', 'local', 'cli', 'deploy', 'dashboard'];
+// The web dashboard's page and styles count as sources too.
+const SOURCE_FILE = /(?<!\.test)\.ts$|^dashboard\/.*\.(css|html|mjs)$/;
 const ENTRIES = { cli: 'cli/index.ts', worker: 'taskmanager/slot-worker.ts', 'graph-builder': 'jobmanager/build/graph-builder-worker.ts', api: 'index.ts' };
 
 function newestSource() {
@@ -18,7 +21,7 @@ function newestSource() {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+      else if (SOURCE_FILE.test(relative(root, p).split(sep).join('/'))) newest = Math.max(newest, statSync(p).mtimeMs);
     }
   };
   for (const d of SOURCE_DIRS) if (existsSync(join(root, d))) walk(join(root, d));
@@ -35,10 +38,13 @@ export async function buildAll() {
   // starting meanwhile never sees a half-written file.
   const tmp = join(root, `.dist-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
+  // The dashboard (browser code) is built first and embedded: the job manager serves it from memory.
+  const dashboard = await buildDashboard();
   await build({
     entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([k, v]) => [k, join(root, v)])),
     outdir: tmp, bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20',
     packages: 'external', sourcemap: 'linked', logLevel: 'warning', chunkNames: 'chunks/[name]-[hash]',
+    define: { RLINK_DASHBOARD_ASSETS: JSON.stringify(dashboard) },
   });
   mkdirSync(join(dist, 'chunks'), { recursive: true });
   const move = (rel) => {

@@ -10,6 +10,7 @@ import { ApplicationStore } from './application-store';
 import { applicationRoutes } from './application-routes';
 import { checkServerToken, requireToken } from './auth';
 import { clusterRoutes } from './cluster-routes';
+import { dashboardRoutes } from './dashboard-routes';
 import { jobRoutes } from './job-routes';
 import { MetricsExporter } from './metrics';
 import { HttpError, sendError, sendErrorAndClose, sendJson } from './responses';
@@ -27,6 +28,8 @@ import { Router, parseTarget } from './router';
  *   onUpgrade: (req, socket, head) => endpoint.handleUpgrade(req, socket, head) });
  * const { url } = await http.listen(8770, '127.0.0.1');
  * ```
+ *
+ * The web dashboard is served at `GET /` (dashboard-routes.ts).
  *
  * Every request: route (404 / 405) → token when the route mutates (401, before the body is read)
  * → handler. Errors are `{ "errors": ["message"] }` with their status code.
@@ -90,6 +93,7 @@ export function createJobManagerServer(opts: JobManagerServerOptions): JobManage
   });
   jobRoutes(router, { jobManager: opts.jobManager, applicationOf: apps.applicationOf, maxJsonBytes: opts.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES });
   clusterRoutes(router, { jobManager: opts.jobManager, metrics });
+  dashboardRoutes(router, { log });
   router.get('/leader', (ctx) => sendJson(ctx.res, 200, opts.leadership
     ? { leader: opts.leadership.isLeader, epoch: opts.leadership.epoch, leaderUrl: opts.leadership.leaderUrl ?? null, ha: true }
     : { leader: true, epoch: 0, leaderUrl: null, ha: false }));
