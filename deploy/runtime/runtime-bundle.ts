@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, mkdirSync, renameSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { tarGz } from './tarball';
 import { packageRoot } from '../../core/app/worker-scripts';
 
@@ -21,7 +22,7 @@ export interface RuntimeBundle {
   archive(): Buffer;
 }
 
-const SOURCE_DIRS = ['core', 'connectors', 'jobmanager', 'taskmanager', 'cli', 'deploy'];
+const SOURCE_DIRS = ['core', 'connectors', 'jobmanager', 'taskmanager', 'cli', 'deploy', 'dashboard'];
 
 function newestSource(root: string): number {
   let newest = 0;
@@ -63,13 +64,15 @@ async function buildRuntimeBundle(root: string, out: string): Promise<void> {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   mkdirSync(join(root, 'dist', 'runtime'), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
+  // The job manager's web dashboard, built for the browser and embedded (served at GET /).
+  const { buildDashboard } = await import(pathToFileURL(join(root, 'dashboard', 'build.mjs')).href) as { buildDashboard(): Promise<Record<string, string>> };
   await build({
     entryPoints: [join(root, 'deploy', 'runtime', 'main.ts')],
     outfile: tmp, bundle: true, format: 'esm', platform: 'node', target: 'node20', minify: true,
     legalComments: 'none', logLevel: 'warning', write: true, tsconfig: join(root, 'tsconfig.json'),
     // esbuild (app bundling) is a client-side concern; oclif only probes for typescript.
     external: ['esbuild', 'typescript'],
-    define: { RLINK_RUNTIME_VERSION: JSON.stringify(pkg.version) },
+    define: { RLINK_RUNTIME_VERSION: JSON.stringify(pkg.version), RLINK_DASHBOARD_ASSETS: JSON.stringify(await buildDashboard()) },
     // Bundled CommonJS dependencies call require(): give the ESM bundle one.
     banner: { js: "import { createRequire as __rlinkRequire } from 'node:module'; const require = __rlinkRequire(import.meta.url);" },
   });
