@@ -17,6 +17,10 @@ import StopStandalone from './commands/stop/standalone';
 import StatusStandalone from './commands/status/standalone';
 import YarnStatus from './commands/yarn/status';
 import YarnKill from './commands/yarn/kill';
+import DeployKubernetes from './commands/deploy/kubernetes';
+import StopKubernetes from './commands/stop/kubernetes';
+import StatusKubernetes from './commands/status/kubernetes';
+import KubernetesImage from './commands/kubernetes/image';
 
 export const COMMANDS = {
   run: Run,
@@ -34,4 +38,8 @@ export const COMMANDS = {
   'status:standalone': StatusStandalone,
   'yarn:status': YarnStatus,
   'yarn:kill': YarnKill,
+  'deploy:kubernetes': DeployKubernetes,
+  'stop:kubernetes': StopKubernetes,
+  'status:kubernetes': StatusKubernetes,
+  'kubernetes:image': KubernetesImage,
 };
