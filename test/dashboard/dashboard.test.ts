@@ -87,6 +87,11 @@ describe.skipIf(missing !== undefined)('the dashboard in Chromium', () => {
     await p.locator('[data-testid=jobs-by-state] li[data-state=RUNNING][data-count="3"]').waitFor();
     expect(await p.getByTestId('running-jobs').locator('[data-testid=job-link]').count()).toBe(3);
     expect(await p.getByTestId('token-state').textContent()).toBe('read-only');
+    // Landmarks and names a screen reader announces.
+    expect(await p.getByRole('navigation', { name: 'Sections' }).getByRole('link').allTextContents()).toEqual(['Overview', 'Jobs', 'Task managers']);
+    expect(await p.getByRole('heading', { level: 1 }).textContent()).toBe('Cluster overview');
+    expect(await p.getByRole('button', { name: 'Enter token' }).count()).toBe(1);
+    expect(await p.locator('html').getAttribute('lang')).toBe('en');
     await shot('overview');
     noProblems();
   });
@@ -170,8 +175,9 @@ describe.skipIf(missing !== undefined)('the dashboard in Chromium', () => {
     const metrics: string = await c.get('/metrics');
     const gauge = new RegExp(`rlink_task_backpressured_time_ms_per_second\\{job_id="${jobs.backpressure}"[^}]*vertex="${source.id}"[^}]*\\} (\\d+)`).exec(metrics);
     expect(Number(gauge?.[1])).toBeGreaterThan(500);
-    // The vertex panel: its subtasks and their level.
-    await src.click();
+    // The vertex panel: its subtasks and their level, opened from the keyboard (a box is a focusable button).
+    await src.focus();
+    await p.keyboard.press('Enter');
     await p.locator('[data-testid=bp-level][data-level=high]').waitFor();
     expect(await p.getByTestId('subtask-table').textContent()).toContain('HIGH');
     await shot('backpressure');
@@ -202,13 +208,15 @@ describe.skipIf(missing !== undefined)('the dashboard in Chromium', () => {
       p.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
       p.on('pageerror', (e) => problems.push(e.message));
       await p.goto(`${c.url}/#/jobs/${jobs.wide}`);
-      await p.waitForFunction('document.querySelectorAll("g.vertex[data-level]").length === 50');
+      await p.waitForFunction('document.querySelectorAll("g.vertex[data-level]").length === 50 && performance.getEntriesByName("rlink:dag-painted").length === 1');
       const timeline = await p.evaluate(`(() => {
         const nav = performance.getEntriesByType('navigation')[0];
         const res = performance.getEntriesByType('resource').map((r) => [r.name.replace(location.origin, ''), Math.round(r.startTime), Math.round(r.responseEnd), r.transferSize]);
-        return { drawn: performance.getEntriesByName('rlink:dag-drawn')[0]?.startTime, html: nav && Math.round(nav.responseEnd), domContentLoaded: nav && Math.round(nav.domContentLoadedEventEnd), res };
-      })()`) as { drawn: number; html: number; domContentLoaded: number; res: unknown[] };
-      const ms = timeline.drawn;
+        const mark = (n) => Math.round(performance.getEntriesByName(n)[0].startTime);
+        return { drawn: mark('rlink:dag-drawn'), painted: mark('rlink:dag-painted'), html: nav && Math.round(nav.responseEnd), domContentLoaded: nav && Math.round(nav.domContentLoadedEventEnd), res };
+      })()`) as { drawn: number; painted: number; html: number; domContentLoaded: number; res: unknown[] };
+      // Navigation start → the frame that shows the graph with its figures (layout and paint included).
+      const ms = timeline.painted;
       // eslint-disable-next-line no-console -- the measurement is part of the result
       console.info(JSON.stringify({ fiftyVertexPageLoadMs: Math.round(ms), ...timeline }));
       expect(ms).toBeLessThan(1000);
