@@ -155,7 +155,14 @@ describe('POST /job/application/:id (run)', () => {
     expect(source.metrics['write-records']).toBe(100);
     expect(count.metrics['read-records']).toBe(100);
     expect(sink.metrics['records-written']).toBe(100);
-    expect(Object.keys(sink.metrics).sort()).toEqual(['backpressure-ms', 'invalid-records', 'late-records-dropped', 'read-bytes', 'read-records', 'records-written', 'watermark', 'write-bytes', 'write-records']);
+    expect(Object.keys(sink.metrics).sort()).toEqual([
+      'accumulated-backpressured-time', 'accumulated-busy-time', 'accumulated-idle-time', 'backPressuredTimeMsPerSecond', 'backpressure-ms', 'busyTimeMsPerSecond',
+      'idleTimeMsPerSecond', 'invalid-records', 'late-records-dropped', 'numRecordsInPerSecond', 'numRecordsOutPerSecond', 'numRecordsWrittenPerSecond',
+      'read-bytes', 'read-records', 'records-written', 'watermark', 'write-bytes', 'write-records']);
+    // Rates describe running subtasks: a finished job has none.
+    expect(sink.metrics.numRecordsInPerSecond).toBeNull();
+    expect(sink.metrics.busyTimeMsPerSecond).toBeNull();
+    expect(sink.backpressureLevel).toBeNull();
     expect(count.subtasks.map((s: { subtask: number }) => s.subtask)).toEqual([0, 1]);
 
     // The output: running counts, the last per key is 20 records × factor 2.
