@@ -88,6 +88,8 @@ export class TaskMetrics {
     this.endWait(now);
     this.closeStretch();
     this.stoppedAt = now;
+    // The thread (a slot's worker) outlives the job: forget this subtask's processing time.
+    threadClock.byVertex.delete(this.vertex);
   }
 
   /** The task starts waiting for input or for credit (a wait already open ends first). */
