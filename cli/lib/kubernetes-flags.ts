@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { RlinkError } from '../../core/errors';
 import { loadStandaloneConfig, type StandaloneConfig } from '../../deploy/config';
-import { KubernetesApi, clusterNameProblem } from '../../deploy/kubernetes';
+import { KubernetesApi, clusterNameProblem, type ClusterSpec } from '../../deploy/kubernetes';
 import { defaultApplicationName } from './yarn-flags';
 
 /** Where the cluster is: flags, else the `kubernetes:` section of standalone.yaml, else the kubeconfig. */
@@ -46,4 +46,25 @@ export function kubernetesTarget(flags: TargetFlags, app?: string): KubernetesTa
   if (problem) throw new RlinkError('RLINK_CONFIG', `--name ${problem}`);
   const api = KubernetesApi.load({ kubeconfig: flags.kubeconfig, context: flags.context ?? section?.context });
   return { api, namespace: flags.namespace ?? section?.namespace ?? api.contextNamespace, name, file };
+}
+
+type DeployFlags = {
+  image_path?: string | undefined; job_v_cores?: number | undefined; job_memory_mb?: number | undefined; task_v_cores?: number | undefined;
+  task_memory_mb?: number | undefined; num_task_managers?: number | undefined;
+};
+
+/** The cluster a deploy makes: flags over the kubernetes: section over the defaults (1 CPU, 1024 MiB, 1 task manager); checkpoint: as cluster defaults. */
+export function kubernetesClusterSpec(flags: DeployFlags, t: KubernetesTarget): Omit<ClusterSpec, 'application'> {
+  const section = t.file?.kubernetes ?? {};
+  const image = flags.image_path ?? section.imagePath;
+  if (!image) throw new RlinkError('RLINK_CONFIG', 'Kubernetes needs the image: --image_path (Node.js ≥ 20 with rlink\'s runtime as entry point; `rlink kubernetes image <dir>` writes its build context), or kubernetes.image_path in standalone.yaml');
+  const checkpoint = t.file?.checkpoint;
+  return {
+    name: t.name, namespace: t.namespace, image,
+    imagePullPolicy: section.imagePullPolicy, serviceAccount: section.serviceAccount,
+    jobVCores: flags.job_v_cores ?? section.jobVCores ?? 1, jobMemoryMb: flags.job_memory_mb ?? section.jobMemoryMb ?? 1024,
+    taskVCores: flags.task_v_cores ?? section.taskVCores ?? 1, taskMemoryMb: flags.task_memory_mb ?? section.taskMemoryMb ?? 1024,
+    taskManagers: flags.num_task_managers ?? section.numTaskManagers ?? 1,
+    defaultProperties: checkpoint ? { 'checkpoint.dir': checkpoint.dir, ...(checkpoint.interval ? { 'checkpoint.interval': checkpoint.interval } : {}) } : {},
+  };
 }

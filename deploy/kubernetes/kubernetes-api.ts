@@ -33,7 +33,8 @@ export interface KubernetesApiOptions {
   kubeconfig?: string | undefined;
   /** A context of the kubeconfig (default: its current one). */
   context?: string | undefined;
-  env?: NodeJS.ProcessEnv;
+  /** How long reads are retried while the API server is unreachable or overloaded (default 10 s). */
+  readRetryMs?: number;
 }
 
 type Kind = 'Deployment' | 'Service' | 'Secret' | 'ConfigMap' | 'Pod';
@@ -45,7 +46,7 @@ export class KubernetesApi {
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
 
-  constructor(private readonly kc: KubeConfig) {
+  constructor(private readonly kc: KubeConfig, private readonly readRetryMs = READ_RETRY_MS) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new RlinkError('RLINK_KUBERNETES', `the kubeconfig's context ${kc.getCurrentContext() || '(none)'} names no cluster`);
     this.server = cluster.server;
@@ -56,7 +57,7 @@ export class KubernetesApi {
 
   /** Loads the kubeconfig as kubectl does; one line naming what is missing otherwise. */
   static load(o: KubernetesApiOptions = {}): KubernetesApi {
-    const env = o.env ?? process.env;
+    const env = process.env;
     const kc = new KubeConfig();
     try {
       if (o.kubeconfig) {
@@ -79,7 +80,7 @@ export class KubernetesApi {
       if (!names.includes(o.context)) throw new RlinkError('RLINK_CONFIG', `the kubeconfig has no context ${o.context} (it has: ${names.join(', ') || 'none'})`);
       kc.setCurrentContext(o.context);
     }
-    return new KubernetesApi(kc);
+    return new KubernetesApi(kc, o.readRetryMs);
   }
 
   // ---------- typed calls ----------
@@ -183,7 +184,7 @@ export class KubernetesApi {
         throw e;
       }
     }, {
-      timeoutMs: READ_RETRY_MS,
+      timeoutMs: this.readRetryMs,
       isRetriable: (e) => e instanceof RlinkError && e.retriable,
       fail: (last) => (last instanceof Error ? last : new RlinkError('RLINK_KUBERNETES', `${this.describe(verb, kind, namespace, name)}: ${errorMessage(last)}`)),
       backoff: { initialMs: 200, maxMs: 2_000 },

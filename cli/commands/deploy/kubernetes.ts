@@ -5,13 +5,12 @@ import { basename, join } from 'node:path';
 import { BaseCommand } from '../../base-command';
 import { Props } from '../../../core/api/props';
 import { bundleApp } from '../../../core/app/bundle';
-import { RlinkError } from '../../../core/errors';
 import type { JobDetails } from '../../../core/client/jobmanager-client';
 import { createLogger } from '../../../core/logging';
 import { KubernetesJobSource, deployKubernetes, objectNames, type KubernetesDeployResult } from '../../../deploy/kubernetes';
 import { followJob, jobError, waitUntilRunning } from '../../lib/follow-job';
 import { renderTable } from '../../lib/host-progress';
-import { kubernetesDeployFlags, kubernetesTarget } from '../../lib/kubernetes-flags';
+import { kubernetesClusterSpec, kubernetesDeployFlags, kubernetesTarget } from '../../lib/kubernetes-flags';
 import { applyTextJobProperties } from '../../lib/text-job';
 
 export type DeployKubernetesResult = KubernetesDeployResult & { state?: string; job?: JobDetails };
@@ -36,12 +35,7 @@ export default class DeployKubernetes extends BaseCommand {
     const { args, flags, argv } = await this.parse(DeployKubernetes);
     const quiet = this.jsonEnabled();
     const target = kubernetesTarget(flags, args.app);
-    const section = target.file?.kubernetes ?? {};
-    const image = flags.image_path ?? section.imagePath;
-    if (!image) throw new RlinkError('RLINK_CONFIG', 'Kubernetes needs the image: --image_path (Node.js ≥ 20 with rlink\'s runtime as entry point; `rlink kubernetes image <dir>` writes its build context), or kubernetes.image_path in standalone.yaml');
-    const taskManagers = flags.num_task_managers ?? section.numTaskManagers ?? 1;
-    const checkpoint = target.file?.checkpoint;
-    const defaultProperties: Record<string, string> = checkpoint ? { 'checkpoint.dir': checkpoint.dir, ...(checkpoint.interval ? { 'checkpoint.interval': checkpoint.interval } : {}) } : {};
+    const cluster = kubernetesClusterSpec(flags, target);
     const dir = await mkdtemp(join(tmpdir(), 'rlink-kubernetes-'));
     try {
       let application: { bundle: Buffer; job: { name: string; args: Record<string, string>; taskManagers: number } } | undefined;
@@ -50,14 +44,10 @@ export default class DeployKubernetes extends BaseCommand {
         applyTextJobProperties(args.app, props);
         if (flags['from-savepoint']) props.set('execution.savepoint.path', flags['from-savepoint']);
         const bundle = await bundleApp(args.app, join(dir, `${basename(args.app).replace(/\.[^.]+$/, '')}.mjs`));
-        application = { bundle: await readFile(bundle.path), job: { name: target.name, args: props.toJSON(), taskManagers } };
+        application = { bundle: await readFile(bundle.path), job: { name: target.name, args: props.toJSON(), taskManagers: cluster.taskManagers } };
       }
       const r = await deployKubernetes({
-        api: target.api, name: target.name, namespace: target.namespace, image,
-        imagePullPolicy: section.imagePullPolicy, serviceAccount: section.serviceAccount,
-        jobVCores: flags.job_v_cores ?? section.jobVCores ?? 1, jobMemoryMb: flags.job_memory_mb ?? section.jobMemoryMb ?? 1024,
-        taskVCores: flags.task_v_cores ?? section.taskVCores ?? 1, taskMemoryMb: flags.task_memory_mb ?? section.taskMemoryMb ?? 1024,
-        taskManagers, defaultProperties, application, startTimeoutMs: flags['start-timeout'] * 1000,
+        ...cluster, api: target.api, application, startTimeoutMs: flags['start-timeout'] * 1000,
         logger: createLogger({ level: flags['log-level'] ?? process.env.RLINK_LOG_LEVEL ?? 'warn' }),
         onProgress: (m) => { if (!quiet) process.stderr.write(`${target.name}: ${m}\n`); },
       });
