@@ -7,6 +7,7 @@ import { SchemaViolation } from '../core/protocol/schema';
 import { bearer } from '../core/security/token';
 import type { Logger } from '../core/logging';
 import { RlinkError, errorMessage } from '../core/errors';
+import { Backoff } from '../core/util/retry';
 
 export interface JobManagerConnectionOptions {
   /**
@@ -43,7 +44,7 @@ export class JobManagerConnection {
   private ws: WebSocket | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
-  private backoff: number;
+  private readonly backoff: Backoff;
   private closed = false;
   private readonly log: Logger;
   private readonly urls: string[];
@@ -62,7 +63,7 @@ export class JobManagerConnection {
       u.pathname = CONTROL_SOCKET_PATH;
       return u.toString();
     });
-    this.backoff = opts.minBackoffMs ?? 100;
+    this.backoff = new Backoff({ initialMs: opts.minBackoffMs ?? 100, maxMs: opts.maxBackoffMs ?? 5000, jitter: 0.25 });
   }
 
   /** The job manager this task manager is connected to (its http URL), if any. */
@@ -111,7 +112,7 @@ export class JobManagerConnection {
           return;
         }
         this.highestEpoch = msg.leaderEpoch;
-        this.backoff = this.opts.minBackoffMs ?? 100; // registered: the next loss starts the backoff afresh
+        this.backoff.reset(); // registered: the next loss starts the backoff afresh
       }
       try { handler?.(msg); } catch (e) {
         this.log.error({ event: 'jm.handler-failed', type: msg.type, err: errorMessage(e), stack: (e as Error).stack }, `handling ${msg.type} from the job manager failed: ${errorMessage(e)}`);
@@ -140,8 +141,7 @@ export class JobManagerConnection {
     const roundDone = this.index >= this.urls.length;
     if (roundDone) this.index = 0;
     if (!roundDone && !wasConnected) { this.connect(); return; }
-    const wait = Math.round(this.backoff * (0.75 + Math.random() * 0.5));
-    this.backoff = Math.min(this.opts.maxBackoffMs ?? 5000, this.backoff * 2);
+    const wait = this.backoff.next();
     this.log.info({ event: 'jm.reconnect', inMs: wait }, `job manager unreachable: retrying in ${wait} ms`);
     this.retry = setTimeout(() => this.connect(), wait);
   }
