@@ -31,6 +31,16 @@ export {
   type WindowAssigner,
 } from './windows/assigners';
 export { Triggers, type Trigger, type TriggerContext, type TriggerResult, type TriggerState } from './windows/triggers';
+export type {
+  ConnectedStreams, KeyedConnectedStreams, BroadcastStream, BroadcastConnectedStream,
+  JoinedStreams, WindowJoin, IntervalJoin, IntervalJoined,
+} from './api/two-input-streams';
+export type { KeyedCoProcessFunction, CoProcessFunction } from './runtime/operators/two-input/co-process';
+export type { ProcessJoinFunction, ProcessJoinContext } from './runtime/operators/two-input/interval-join';
+export type {
+  BroadcastProcessFunction, KeyedBroadcastProcessFunction, BroadcastStateDescriptor, BroadcastState, ReadOnlyBroadcastState,
+  BroadcastContext, ReadOnlyBroadcastContext,
+} from './runtime/operators/two-input/broadcast-process';
 export { sum, min, max, count, avg, type AggregateFunction } from './aggregates/aggregate-function';
 export type { MapFunction } from './runtime/operators/map';
 export type { FilterFunction } from './runtime/operators/filter';

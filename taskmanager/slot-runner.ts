@@ -133,7 +133,7 @@ export class SlotRunner {
     // Inputs first: a local channel's output end needs its input end.
     for (const s of msg.subtasks) {
       const list = inputChannels(job, s.vertex, s.index).map((c, i) => {
-        const input = new InputChannel(c.id, i);
+        const input = new InputChannel(c.id, i, c.input);
         if (mine.has(subtaskId(c.producer.vertex, c.producer.index))) localOut.set(c.id, new LocalChannel(c.id, input));
         else {
           const counter = bytesIn.get(subtaskId(s.vertex, s.index)) ?? { n: 0 };

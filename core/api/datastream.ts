@@ -21,6 +21,10 @@ import { SinkOperator } from '../runtime/operators/sink';
 import { compileAggregate, type AggregateSpec } from '../aggregates/composite';
 import { toMillis, type Duration } from '../time/duration';
 import { RlinkError } from '../errors';
+import {
+  BroadcastConnectedStream, BroadcastStream, ConnectedStreams, IntervalJoin, JoinedStreams, type Next,
+} from './two-input-streams';
+import type { BroadcastStateDescriptor } from '../runtime/operators/two-input/broadcast-process';
 
 /** One upstream of a stream: a node's main output, or one of its side outputs. */
 export interface StreamHandle { node: string; sideOutput?: string }
@@ -95,6 +99,31 @@ export class DataStream<T = any> {
     return new DataStream<T>(this.env, [...this.handles, ...others.flatMap((o) => o.handles)]);
   }
 
+  /** @internal The result stream of a node (for two-input-streams.ts). */
+  protected readonly nextOf: Next = <O>(id: string) => new SingleOutputStream<O>(this.env, [{ node: id }]);
+
+  /**
+   * Processes this stream together with another (`.keyBy(k1, k2).process({ processElement1, processElement2, onTimer })`
+   * or `.process({ processElement1, processElement2 })`), or with a broadcast stream
+   * (`.process({ processElement, processBroadcastElement })`).
+   */
+  connect<B>(other: BroadcastStream<B>): BroadcastConnectedStream<T, B>;
+  connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
+  connect<B>(other: DataStream<B> | BroadcastStream<B>): ConnectedStreams<T, B> | BroadcastConnectedStream<T, B> {
+    if (other instanceof BroadcastStream) return new BroadcastConnectedStream(this, other, this.nextOf);
+    if (!(other instanceof DataStream)) throw new RlinkError('RLINK_GRAPH', 'connect() takes a stream or a broadcast stream');
+    return new ConnectedStreams(this, other, this.nextOf);
+  }
+
+  /** Sends every element to every subtask of the operator it is connected to, with broadcast state named by `descriptors`. */
+  broadcast(...descriptors: BroadcastStateDescriptor[]): BroadcastStream<T> {
+    for (const d of descriptors) if (!d || typeof d.name !== 'string' || d.name === '') throw new RlinkError('RLINK_GRAPH', 'broadcast() takes state descriptors: { name: \'rules\' }');
+    return new BroadcastStream(this, descriptors);
+  }
+
+  /** A window join: `a.join(b).where(k1).equalTo(k2).window(assigner).apply((l, r) => …)`. */
+  join<B>(other: DataStream<B>): JoinedStreams<T, B> { return new JoinedStreams(this, other); }
+
   sinkTo(sink: Sink<T>, opts: OperatorOptions = {}): DataStreamSink {
     if (!sink || typeof sink.createWriter !== 'function') throw new RlinkError('RLINK_GRAPH', 'sinkTo needs a sink (e.g. sinks.file({...}), sinks.print())');
     const o = { ...opts };
@@ -166,6 +195,12 @@ export class KeyedStream<T = any> extends DataStream<T> {
   reduce(fn: ReduceFunction<T>, opts: OperatorOptions = {}): SingleOutputStream<T> {
     const key = this.key;
     return this.next(this.addOperator('keyed-reduce', 'Reduce', opts, { key: this.keyDescription }, () => new KeyedReduceOperator(key, fn), { kind: 'hash', key }));
+  }
+
+  /** An interval join with another keyed stream: `.between(lower, upper).process((l, r, ctx, out) => …)`. */
+  intervalJoin<B>(other: KeyedStream<B>): IntervalJoin<T, B> {
+    if (!(other instanceof KeyedStream)) throw new RlinkError('RLINK_GRAPH', 'intervalJoin() takes a keyed stream: b.keyBy(k)');
+    return new IntervalJoin(this, other, this.nextOf);
   }
 
   window(assigner: WindowAssigner): WindowedStream<T> {

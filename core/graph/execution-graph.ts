@@ -13,6 +13,8 @@ export interface Channel {
   edge: string;
   producer: ExecutionVertexId;
   consumer: ExecutionVertexId;
+  /** The consumer's logical input the channel feeds (1: a two-input operator's second). */
+  input: number;
 }
 
 export function subtaskId(vertex: string, index: number): string { return `${vertex}[${index}]`; }
@@ -22,7 +24,7 @@ export function channelsOf(job: JobGraph, edge: JobEdge): Channel[] {
   const dst = job.vertices.find((v) => v.id === edge.targetVertex)!;
   const out: Channel[] = [];
   const mk = (i: number, j: number): Channel => ({
-    id: channelId(edge.id, i, j), edge: edge.id,
+    id: channelId(edge.id, i, j), edge: edge.id, input: edge.input ?? 0,
     producer: { vertex: src.id, index: i }, consumer: { vertex: dst.id, index: j },
   });
   if (edge.partitioning === 'forward') for (let i = 0; i < src.parallelism; i++) out.push(mk(i, i));

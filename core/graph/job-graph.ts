@@ -30,6 +30,8 @@ export interface JobEdge {
   targetVertex: string;
   targetNode: string;
   partitioning: Partitioning;
+  /** The target's logical input it feeds: 1 for a two-input operator's second input; absent for 0. */
+  input?: number;
 }
 
 export interface JobGraph {
@@ -96,6 +98,7 @@ export function buildJobGraph(graph: StreamGraph): JobGraph {
         partitioning: e.partitioning === 'forward' && src.parallelism !== v.parallelism ? 'rebalance' : e.partitioning,
       };
       if (e.sideOutput !== undefined) edge.sideOutput = e.sideOutput;
+      if (e.input) edge.input = e.input;
       v.inputs.push(edge);
     });
     // Chained vertices get a readable name: "Source: file → Timestamps/Watermarks".
@@ -123,7 +126,7 @@ export function jobGraphFingerprint(job: JobGraph): string {
   const topology = {
     maxParallelism: job.maxParallelism,
     watermarkSlack: job.watermarkSlack,
-    vertices: job.vertices.map((v) => [v.id, v.parallelism, v.nodes, v.inputs.map((e) => [e.id, e.sourceVertex, e.sourceNode, e.sideOutput ?? null, e.targetNode, e.partitioning])]),
+    vertices: job.vertices.map((v) => [v.id, v.parallelism, v.nodes, v.inputs.map((e) => [e.id, e.sourceVertex, e.sourceNode, e.sideOutput ?? null, e.targetNode, e.partitioning, ...(e.input ? [e.input] : [])])]),
   };
   return createHash('sha256').update(JSON.stringify(topology)).digest('hex').slice(0, 32);
 }

@@ -15,7 +15,8 @@ export type Partitioning = 'forward' | 'rebalance' | 'hash' | 'broadcast';
 
 export type NodeKind =
   | 'source' | 'map' | 'filter' | 'flatMap' | 'timestamps' | 'process'
-  | 'keyed-process' | 'keyed-reduce' | 'window-aggregate' | 'window-reduce' | 'window-local' | 'sink';
+  | 'keyed-process' | 'keyed-reduce' | 'window-aggregate' | 'window-reduce' | 'window-local' | 'sink'
+  | 'co-process' | 'keyed-co-process' | 'interval-join' | 'broadcast-process' | 'keyed-broadcast-process';
 
 export interface StreamEdge {
   source: string;
@@ -26,6 +27,8 @@ export interface StreamEdge {
   key?: KeySpec;
   /** The edge carries partial window aggregates besides records (two-phase aggregation): hashed by their key. */
   partials?: boolean;
+  /** Which input of a two-input operator the edge feeds (1: the second); absent for the first (and only). */
+  input?: 1;
 }
 
 /** A window aggregate that may run in two phases (core/graph/local-aggregation.ts decides). */

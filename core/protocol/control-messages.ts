@@ -67,6 +67,7 @@ export type SlotAssignment = Infer<typeof SlotAssignmentSchema>;
 const JobEdgeSchema = s.object({
   id, sourceVertex: id, sourceNode: id, sideOutput: s.optional(id), targetVertex: id, targetNode: id,
   partitioning: s.oneOf(['forward', 'rebalance', 'hash', 'broadcast'] as const),
+  input: s.optional(s.int({ min: 0, max: 1 })),
 });
 export const JobGraphSchema: Schema<JobGraph> = s.object({
   jobName: s.string({ max: 1000 }),

@@ -48,12 +48,14 @@ export interface OperatorSnapshot {
 /**
  * A stream operator: synchronous on the hot path (one call per batch), asynchronous only where it
  * must be (open, sinks' flushes, close). Watermarks and statuses are forwarded unless overridden.
+ * `input` says which input a batch, watermark or status came from: always 0 for a one-input operator;
+ * 0 or 1 for a two-input operator (two-input.ts), which is always the head of its task.
  */
 export interface StreamOperator {
   open(ctx: OperatorContext, output: Output): Promise<void> | void;
-  processBatch(values: unknown[], timestamps: number[]): void;
-  processWatermark(timestamp: number): void;
-  processStatus(idle: boolean): void;
+  processBatch(values: unknown[], timestamps: number[], input?: number): void;
+  processWatermark(timestamp: number, input?: number): void;
+  processStatus(idle: boolean, input?: number): void;
   /** All input is consumed: emit what is buffered (the final +∞ watermark has already arrived). */
   endInput(): Promise<void> | void;
   /** Work the task must wait for before it takes more input (async sinks); undefined when none. */

@@ -147,7 +147,8 @@ export class StreamTask {
     // Network consumers.
     for (const edge of outputEdges(job, vertex.id)) {
       const channels = this.env.outputs.get(edge.id) ?? [];
-      const streamEdge = graph.node(edge.targetNode).inputs.find((e) => e.source === edge.sourceNode && (e.sideOutput ?? undefined) === (edge.sideOutput ?? undefined));
+      const streamEdge = graph.node(edge.targetNode).inputs.find((e) => e.source === edge.sourceNode
+        && (e.sideOutput ?? undefined) === (edge.sideOutput ?? undefined) && (e.input ?? 0) === (edge.input ?? 0));
       const w = new RecordWriter(channels, edge.partitioning, streamEdge?.key, job.maxParallelism, desc.subtaskIndex, desc.batchSize, this.metrics, streamEdge?.partials === true);
       this.writers.push(w);
       const out = outputs[inChain.get(edge.sourceNode)!]!;
@@ -225,13 +226,13 @@ export class StreamTask {
       switch (ev.kind) {
         case 'records':
           this.metrics.recordsIn += ev.values.length;
-          head.processBatch(ev.values, ev.timestamps);
+          head.processBatch(ev.values, ev.timestamps, ev.input);
           break;
         case 'watermark':
-          this.metrics.watermark = ev.timestamp;
-          head.processWatermark(ev.timestamp);
+          this.metrics.watermark = gate.watermark;
+          head.processWatermark(ev.timestamp, ev.input);
           break;
-        case 'status': head.processStatus(ev.idle); break;
+        case 'status': head.processStatus(ev.idle, ev.input); break;
         case 'mail': ev.run(); break;
         case 'barrier': await this.checkpoint(ev.barrier); break;
         case 'end': return;

@@ -13,13 +13,21 @@ export class ValueStateStore {
   private readonly tables = new Map<string, Map<Key, unknown>>();
   private readonly handles = new Map<string, ValueState<unknown>>();
 
+  private readonly defaults = new Map<string, unknown>();
+
+  /**
+   * The state named `name`. Its default (what `value()` gives for a key without a value) is the last
+   * one given for the name: a state first made without one (by a restore) takes the one the function
+   * gives later.
+   */
   state<T>(name: string, defaultValue?: T): ValueState<T> {
+    if (defaultValue !== undefined) this.defaults.set(name, defaultValue);
     let h = this.handles.get(name);
     if (!h) {
       const table = new Map<Key, unknown>();
       this.tables.set(name, table);
       h = {
-        value: () => (table.has(this.currentKey) ? table.get(this.currentKey) : defaultValue),
+        value: () => (table.has(this.currentKey) ? table.get(this.currentKey) : this.defaults.get(name)),
         update: (v) => { table.set(this.currentKey, v); },
         clear: () => { table.delete(this.currentKey); },
       };

@@ -40,7 +40,7 @@ const inputArb = fc.array(fc.record({
 
 describe('global windows: rlink run = reference', () => {
   it('countWindow(n), window parallelism 1–3, one or two key fields', async () => {
-    await fc.assert(fc.asyncProperty(inputArb, fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 3 }), fc.constantFrom(['key'], ['key', 'region']),
+    await fc.assert(fc.asyncProperty(inputArb, fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 3 }), fc.constantFrom<string[]>(['key'], ['key', 'region']),
       async (input, n, parallelism, keys) => {
         const def: GlobalDef = { kind: 'count', n };
         expect(canonical(await run(input, def, { parallelism, keys }))).toEqual(canonical(referenceGlobalWindows(input, def, keys, AGGS)));

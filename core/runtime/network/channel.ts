@@ -26,7 +26,11 @@ export class InputChannel {
   /** Called when the queue goes from empty to non-empty. */
   onAvailable: () => void = () => {};
 
-  constructor(readonly id: string, readonly index: number) {}
+  /**
+   * `index`: its position in the task's input gate; `input`: which logical input of the task's head
+   * operator it feeds (0, or 1 for the second input of a two-input operator).
+   */
+  constructor(readonly id: string, readonly index: number, readonly input = 0) {}
 
   push(element: StreamElement): void {
     const wasEmpty = this.head === this.queue.length;

@@ -47,9 +47,9 @@ describe('InputGate', () => {
     channels[0]!.push({ kind: 'status', idle: true });
     expect(drain(gate)).toEqual([]);
     channels[1]!.push({ kind: 'status', idle: true });
-    expect(drain(gate)).toEqual([{ kind: 'status', idle: true }]);
+    expect(drain(gate)).toEqual([{ kind: 'status', idle: true, input: 0 }]);
     channels[0]!.push({ kind: 'records', values: [1], timestamps: [5] });
-    expect(drain(gate)).toEqual([{ kind: 'status', idle: false }, { kind: 'records', values: [1], timestamps: [5] }]);
+    expect(drain(gate)).toEqual([{ kind: 'status', idle: false, input: 0 }, { kind: 'records', values: [1], timestamps: [5], input: 0 }]);
   });
 
   it('aligns barriers: a channel that delivered the barrier is blocked until all have', () => {
@@ -59,9 +59,9 @@ describe('InputGate', () => {
     channels[0]!.push({ kind: 'records', values: ['after'], timestamps: [0] });
     channels[1]!.push({ kind: 'records', values: ['before'], timestamps: [0] });
     const first = drain(gate);
-    expect(first).toEqual([{ kind: 'records', values: ['before'], timestamps: [0] }]);
+    expect(first).toEqual([{ kind: 'records', values: ['before'], timestamps: [0], input: 0 }]);
     channels[1]!.push(barrier);
-    expect(drain(gate)).toEqual([{ kind: 'barrier', barrier }, { kind: 'records', values: ['after'], timestamps: [0] }]);
+    expect(drain(gate)).toEqual([{ kind: 'barrier', barrier }, { kind: 'records', values: ['after'], timestamps: [0], input: 0 }]);
   });
 
   it('ends after every channel ended, with a final +∞ watermark first', () => {
@@ -70,7 +70,34 @@ describe('InputGate', () => {
     channels[0]!.push({ kind: 'end' });
     expect(drain(gate)).toEqual([]);
     channels[1]!.push({ kind: 'end' });
-    expect(drain(gate)).toEqual([{ kind: 'watermark', timestamp: Infinity }, { kind: 'end' }]);
+    expect(drain(gate)).toEqual([{ kind: 'watermark', timestamp: Infinity, input: 0 }, { kind: 'end' }]);
+  });
+
+  it('keeps time and status per logical input: each input\'s watermark is the minimum over its own channels', () => {
+    // Channels 0 and 1 feed input 0, channel 2 input 1 (a two-input operator's second input).
+    const channels = [new InputChannel('a0', 0, 0), new InputChannel('a1', 1, 0), new InputChannel('b0', 2, 1)];
+    const gate = new InputGate(channels, new Mailbox());
+    channels[2]!.push({ kind: 'watermark', timestamp: 50 });
+    expect(drain(gate)).toEqual([{ kind: 'watermark', timestamp: 50, input: 1 }]);
+    channels[0]!.push({ kind: 'watermark', timestamp: 10 });
+    expect(drain(gate)).toEqual([]); // input 0 still waits for a1
+    channels[1]!.push({ kind: 'watermark', timestamp: 20 });
+    expect(drain(gate)).toEqual([{ kind: 'watermark', timestamp: 10, input: 0 }]);
+    expect(gate.watermark).toBe(10);
+    channels[2]!.push({ kind: 'status', idle: true });
+    expect(drain(gate)).toEqual([{ kind: 'status', idle: true, input: 1 }]);
+    channels[2]!.push({ kind: 'records', values: ['b'], timestamps: [60] });
+    channels[0]!.push({ kind: 'records', values: ['a'], timestamps: [30] });
+    expect(drain(gate)).toEqual([
+      { kind: 'records', values: ['a'], timestamps: [30], input: 0 },
+      { kind: 'status', idle: false, input: 1 }, { kind: 'records', values: ['b'], timestamps: [60], input: 1 },
+    ]);
+    channels[2]!.push({ kind: 'end' });
+    expect(drain(gate)).toEqual([{ kind: 'watermark', timestamp: Infinity, input: 1 }]);
+    channels[0]!.push({ kind: 'end' });
+    channels[1]!.push({ kind: 'end' });
+    // a0 ended: input 0's minimum is a1's 20; then a1 ended too: +∞, and the end of all input.
+    expect(drain(gate)).toEqual([{ kind: 'watermark', timestamp: 20, input: 0 }, { kind: 'watermark', timestamp: Infinity, input: 0 }, { kind: 'end' }]);
   });
 
   it('serves mails before data', async () => {

@@ -2,11 +2,14 @@ import type { InputChannel } from './channel';
 import { MAX_WATERMARK, MIN_WATERMARK, type BarrierElement } from '../elements';
 import type { Mailbox } from '../mailbox';
 
-/** What the gate hands the task: records, or a change of the combined time/status, or a control event. */
+/**
+ * What the gate hands the task: records, or a change of an input's combined time/status, or a control
+ * event. `input` is the logical input (0, or 1 for a two-input operator's second) it concerns.
+ */
 export type GateEvent =
-  | { kind: 'records'; values: unknown[]; timestamps: number[] }
-  | { kind: 'watermark'; timestamp: number }
-  | { kind: 'status'; idle: boolean }
+  | { kind: 'records'; values: unknown[]; timestamps: number[]; input: number }
+  | { kind: 'watermark'; timestamp: number; input: number }
+  | { kind: 'status'; idle: boolean; input: number }
   | { kind: 'barrier'; barrier: BarrierElement }
   | { kind: 'end' }
   | { kind: 'mail'; run: () => void };
@@ -14,11 +17,13 @@ export type GateEvent =
 interface ChannelState { watermark: number; idle: boolean; ended: boolean; blocked: boolean }
 
 /**
- * Merges a task's input channels (Flink's input gate + StatusWatermarkValve + barrier aligner).
+ * Merges a task's input channels (Flink's input gate + a StatusWatermarkValve per input + barrier
+ * aligner). Channels belong to logical inputs (one, or two for a two-input operator); time and status
+ * are per input, and a two-input operator combines its two (core/runtime/operators/two-input.ts).
  *
- * - The task's watermark is the minimum over channels that are active and not ended; idle channels do
- *   not hold it back; it never decreases.
- * - When every live channel is idle, the task is idle (and active again when one resumes).
+ * - An input's watermark is the minimum over its channels that are active and not ended; idle channels
+ *   do not hold it back; it never decreases.
+ * - When every live channel of an input is idle, the input is idle (and active again when one resumes).
  * - Aligned checkpoints: a channel that delivered barrier n is blocked until every live channel has
  *   delivered it; then the barrier is handed on once.
  * - End of input once every channel ended.
@@ -28,8 +33,10 @@ interface ChannelState { watermark: number; idle: boolean; ended: boolean; block
 export class InputGate {
   private readonly state: ChannelState[];
   private rr = 0;
-  private combined = MIN_WATERMARK;
-  private idleOut = false;
+  /** Per logical input: its combined watermark, whether it is idle. */
+  private readonly combined: number[];
+  private readonly idleOut: boolean[];
+  private readonly inputs: number;
   private endedCount = 0;
   private endDelivered = false;
   private pendingBarrier: BarrierElement | undefined;
@@ -42,9 +49,13 @@ export class InputGate {
   constructor(readonly channels: InputChannel[], private readonly mailbox: Mailbox) {
     this.state = channels.map(() => ({ watermark: MIN_WATERMARK, idle: false, ended: false, blocked: false }));
     for (const c of channels) c.onAvailable = () => this.signal();
+    this.inputs = Math.max(1, ...channels.map((c) => c.input + 1));
+    this.combined = new Array<number>(this.inputs).fill(MIN_WATERMARK);
+    this.idleOut = new Array<boolean>(this.inputs).fill(false);
   }
 
-  get watermark(): number { return this.combined; }
+  /** The lowest of the inputs' watermarks. */
+  get watermark(): number { return Math.min(...this.combined); }
 
   /** Wakes a waiting `next()` so the task can notice cancellation. */
   interrupt(): void { this.closed = true; this.signal(); this.mailbox.wake(); }
@@ -77,26 +88,28 @@ export class InputGate {
       while (!st.blocked && ch.available) {
         const el = ch.take()!;
         switch (el.kind) {
-          case 'records':
+          case 'records': {
             this.rr = (i + 1) % n;
+            const records: GateEvent = { kind: 'records', values: el.values, timestamps: el.timestamps, input: ch.input };
             if (st.idle) {
               st.idle = false;
-              const s = this.statusChange();
-              if (s) { this.deferred.push({ kind: 'records', values: el.values, timestamps: el.timestamps }); return s; }
+              const s = this.statusChange(ch.input);
+              if (s) { this.deferred.push(records); return s; }
             }
-            return { kind: 'records', values: el.values, timestamps: el.timestamps };
+            return records;
+          }
           case 'watermark': {
             if (el.timestamp > st.watermark) st.watermark = el.timestamp;
-            const ev = this.advance();
+            const ev = this.advance(ch.input);
             if (ev) return ev;
             break;
           }
           case 'status': {
             st.idle = el.idle;
             const events: GateEvent[] = [];
-            const s = this.statusChange();
+            const s = this.statusChange(ch.input);
             if (s) events.push(s);
-            const ev = this.advance();
+            const ev = this.advance(ch.input);
             if (ev) events.push(ev);
             if (events.length > 0) { this.deferred.push(...events.slice(1)); return events[0]; }
             break;
@@ -114,7 +127,7 @@ export class InputGate {
             const events: GateEvent[] = [];
             const b = this.checkAligned();
             if (b) events.push(b);
-            const ev = this.advance();
+            const ev = this.advance(ch.input);
             if (ev) events.push(ev);
             if (this.endedCount === n && !this.endDelivered) { this.endDelivered = true; events.push({ kind: 'end' }); }
             if (events.length > 0) { this.deferred.push(...events.slice(1)); return events[0]; }
@@ -127,27 +140,41 @@ export class InputGate {
     return undefined;
   }
 
-  private advance(): GateEvent | undefined {
+  /** Input `k`'s watermark, if it advanced. */
+  private advance(k: number): GateEvent | undefined {
     let min = MAX_WATERMARK;
     let live = false;
-    for (const st of this.state) {
+    let ended = true;
+    for (let i = 0; i < this.state.length; i++) {
+      if (this.channels[i]!.input !== k) continue;
+      const st = this.state[i]!;
+      if (!st.ended) ended = false;
       if (st.ended || st.idle) continue;
       live = true;
       if (st.watermark < min) min = st.watermark;
     }
     if (!live) {
       // All ended: +∞. All idle: nothing to say.
-      if (this.endedCount === this.state.length && this.combined < MAX_WATERMARK) { this.combined = MAX_WATERMARK; return { kind: 'watermark', timestamp: MAX_WATERMARK }; }
+      if (ended && this.combined[k]! < MAX_WATERMARK) { this.combined[k] = MAX_WATERMARK; return { kind: 'watermark', timestamp: MAX_WATERMARK, input: k }; }
       return undefined;
     }
-    if (min > this.combined) { this.combined = min; return { kind: 'watermark', timestamp: min }; }
+    if (min > this.combined[k]!) { this.combined[k] = min; return { kind: 'watermark', timestamp: min, input: k }; }
     return undefined;
   }
 
-  private statusChange(): GateEvent | undefined {
-    const liveCount = this.state.filter((s) => !s.ended).length;
-    const allIdle = liveCount > 0 && this.state.every((s) => s.ended || s.idle);
-    if (allIdle !== this.idleOut) { this.idleOut = allIdle; return { kind: 'status', idle: allIdle }; }
+  /** Input `k`'s status, if it changed. */
+  private statusChange(k: number): GateEvent | undefined {
+    let live = 0;
+    let allIdle = true;
+    for (let i = 0; i < this.state.length; i++) {
+      if (this.channels[i]!.input !== k) continue;
+      const st = this.state[i]!;
+      if (st.ended) continue;
+      live++;
+      if (!st.idle) allIdle = false;
+    }
+    const idle = live > 0 && allIdle;
+    if (idle !== this.idleOut[k]) { this.idleOut[k] = idle; return { kind: 'status', idle, input: k }; }
     return undefined;
   }
 
