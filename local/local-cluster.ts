@@ -5,7 +5,8 @@ import type { AppRef } from '../core/protocol/control-messages';
 import type { Logger } from '../core/logging';
 import { loadAppBundle } from '../core/app/load';
 import { JobManager } from '../jobmanager/job-manager';
-import { buildJob } from '../jobmanager/build/built-job';
+import { buildJob, type BuiltJob } from '../jobmanager/build/built-job';
+import { RlinkError } from '../core/errors';
 import { slotsNeeded } from '../jobmanager/scheduler';
 import type { JobMaster, JobResult } from '../jobmanager/job-master';
 import { TaskExecutor } from '../taskmanager/task-executor';
@@ -45,40 +46,63 @@ export interface LocalRunResult extends JobResult { progress: JobProgress; check
 
 /**
  * The embedded cluster behind `rlink run` (Flink's MiniCluster): a job manager and one task manager
- * in this process, connected in memory, the task manager's slots on worker threads.
+ * in this process, connected in memory, the task manager's slots on worker threads started up front.
+ * `runLocal` starts one for a job and stops it after; benchmarks keep one across jobs (warm slots).
  */
+export class LocalCluster {
+  private constructor(readonly jobManager: JobManager, private readonly taskManager: TaskExecutor, readonly slots: number) {}
+
+  static async start(opts: { slots: number; mode?: 'threads' | 'inline'; logger: Logger; resolveInline?: (ref: AppRef) => AppDefinition }): Promise<LocalCluster> {
+    const mode = opts.mode ?? 'threads';
+    const jm = new JobManager(opts.logger);
+    const tm = new TaskExecutor({
+      id: 'local-tm', slots: opts.slots, mode, logger: opts.logger,
+      workerScript: mode === 'threads' ? workerScript('slot') : undefined,
+      resolveApp: async (ref) => {
+        if (ref.kind === 'inline') {
+          const app = opts.resolveInline?.(ref);
+          if (!app) throw new RlinkError('RLINK_INTERNAL', `no inline app '${ref.key}' in this embedded cluster`);
+          return app;
+        }
+        return loadAppBundle(ref.path);
+      },
+    });
+    await tm.startSlots();
+    let toTm: (m: Parameters<ReturnType<TaskExecutor['connect']>>[0]) => void = () => {};
+    const toJm = jm.connect(tm.id, (m) => queueMicrotask(() => toTm(m)));
+    toTm = tm.connect((m) => queueMicrotask(() => toJm(m)));
+    await new Promise((r) => setImmediate(r)); // let the registration land
+    return new LocalCluster(jm, tm, opts.slots);
+  }
+
+  /** Runs a built job to its end (or until `onStarted`'s cancel), reporting progress on the way. */
+  async run(built: BuiltJob, appRef: AppRef, opts: Pick<LocalRunOptions, 'onProgress' | 'progressIntervalMs' | 'onStarted'> = {}): Promise<LocalRunResult> {
+    const master = this.jobManager.submitBuilt(built, appRef);
+    opts.onStarted?.({ jobId: master.jobId, cancel: () => master.cancel() });
+    const interval = opts.progressIntervalMs ?? 1000;
+    const timer = opts.onProgress ? setInterval(() => opts.onProgress!(progressOf(master)), interval) : undefined;
+    try {
+      const result = await master.result();
+      // Let the last metrics reports arrive before summarising.
+      await new Promise((r) => setTimeout(r, 20));
+      return { ...result, progress: progressOf(master), checkpoints: { completed: master.checkpoints.completedCount, failed: master.checkpoints.failed.length } };
+    } finally {
+      if (timer) clearInterval(timer);
+    }
+  }
+
+  async stop(): Promise<void> { await this.taskManager.shutdown(); }
+}
+
+/** Runs one job on an embedded cluster of its own, sized to the job (or `slots`). */
 export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
   const built = buildJob(opts.app, opts.props.toJSON());
-  const needed = slotsNeeded(built.job);
-  const slots = Math.max(needed, opts.slots ?? 0);
-  const mode = opts.mode ?? 'threads';
-
-  const jm = new JobManager(opts.logger);
-  const tm = new TaskExecutor({
-    id: 'local-tm', slots, mode, logger: opts.logger,
-    workerScript: mode === 'threads' ? workerScript('slot') : undefined,
-    resolveApp: async (ref) => {
-      if (ref.kind === 'inline') return opts.app;
-      return loadAppBundle(ref.path);
-    },
-  });
-  let toTm: (m: Parameters<ReturnType<TaskExecutor['connect']>>[0]) => void = () => {};
-  const toJm = jm.connect(tm.id, (m) => queueMicrotask(() => toTm(m)));
-  toTm = tm.connect((m) => queueMicrotask(() => toJm(m)));
-  await new Promise((r) => setImmediate(r)); // let the registration land
-
-  const master = jm.submitBuilt(built, opts.appRef);
-  opts.onStarted?.({ jobId: master.jobId, cancel: () => master.cancel() });
-  const interval = opts.progressIntervalMs ?? 1000;
-  const timer = opts.onProgress ? setInterval(() => opts.onProgress!(progressOf(master)), interval) : undefined;
+  const slots = Math.max(slotsNeeded(built.job), opts.slots ?? 0);
+  const cluster = await LocalCluster.start({ slots, mode: opts.mode, logger: opts.logger, resolveInline: () => opts.app });
   try {
-    const result = await master.result();
-    // Let the last metrics reports arrive before summarising.
-    await new Promise((r) => setTimeout(r, 20));
-    return { ...result, progress: progressOf(master), checkpoints: { completed: master.checkpoints.completedCount, failed: master.checkpoints.failed.length } };
+    return await cluster.run(built, opts.appRef, opts);
   } finally {
-    if (timer) clearInterval(timer);
-    await tm.shutdown();
+    await cluster.stop();
   }
 }
 

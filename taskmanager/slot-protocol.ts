@@ -9,6 +9,7 @@ import type { BarrierElement } from '../core/runtime/elements';
  *   main ──slot-deploy (+ MessagePorts of cross-slot channels,
  *                       + the channels to other task managers)──▶ worker
  *   main ──slot-cancel / slot-checkpoint-complete──────────────▶ worker
+ *   main ◀─slot-ready (once: its modules are loaded)──────────── worker
  *   main ◀─data-address (once: where its data server listens)── worker
  *   main ◀─task-state / final-ready / metrics─────────────────── worker
  */
@@ -32,6 +33,7 @@ export type MainToSlot =
   | { type: 'slot-checkpoint-complete'; jobId: string; attempt: number; checkpointId: number };
 
 export type SlotToMain =
+  | { type: 'slot-ready' }
   | { type: 'data-address'; address: string }
   | { type: 'task-state'; jobId: string; attempt: number; subtask: SubtaskRef; state: TaskState; error?: { code: string; message: string } }
   | { type: 'final-ready'; jobId: string; attempt: number; subtask: SubtaskRef }

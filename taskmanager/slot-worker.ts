@@ -10,7 +10,6 @@ import { RlinkError, errorMessage } from '../core/errors';
 import type { AppDefinition } from '../core/api/app';
 import { SlotRunner } from './slot-runner';
 import type { MainToSlot, SlotNetworkConfig, SlotToMain } from './slot-protocol';
-import { DataPlane } from './data-plane/data-plane';
 
 installApi(api);
 const { slot, taskManagerId, logLevel, network } = workerData as { slot: number; taskManagerId: string; logLevel?: string; network?: SlotNetworkConfig };
@@ -18,8 +17,9 @@ const logger = createLogger({ level: logLevel }).child({ component: 'slot', task
 const apps = new Map<string, Promise<AppDefinition>>();
 const report = (m: SlotToMain) => parentPort!.postMessage(m);
 
-// The slot's own data plane: its channels to other task managers never pass the main thread.
-const plane = network ? new DataPlane({
+// The slot's own data plane: its channels to other task managers never pass the main thread. Loaded
+// only when the task manager has a network (the embedded cluster's slots start faster without it).
+const plane = network ? new (await import('./data-plane/data-plane')).DataPlane({
   taskManagerId, token: network.token, bind: network.bind, advertisedHost: network.advertisedHost, logger,
   onPeerLost: (address, error, info) => runner.channelsLost(info.channels, `lost the data connection to ${address}: ${error.message}`),
 }) : undefined;
@@ -31,6 +31,7 @@ const runner = new SlotRunner(logger, report, async (ref) => {
   return p;
 }, undefined, plane);
 parentPort!.on('message', (m: MainToSlot) => runner.handle(m));
+report({ type: 'slot-ready' });
 if (plane) {
   plane.start().then((address) => report({ type: 'data-address', address }), (e: unknown) => {
     logger.error({ event: 'data.start-failed', err: errorMessage(e) }, `slot ${slot}: its data server could not start: ${errorMessage(e)}`);

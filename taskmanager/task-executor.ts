@@ -26,7 +26,7 @@ interface AttemptHere {
  * A slot: a worker thread, or (inline mode) a runner on the main thread. `dataAddress`: where its own
  * data plane listens (with a network configured).
  */
-interface Slot { post(msg: MainToSlot, transfer?: ChannelPort['port'][]): void; terminate(): Promise<void>; dataAddress?: Promise<string> }
+interface Slot { post(msg: MainToSlot, transfer?: ChannelPort['port'][]): void; terminate(): Promise<void>; ready: Promise<void>; dataAddress?: Promise<string> }
 
 export interface TaskExecutorOptions {
   id?: string;
@@ -81,7 +81,13 @@ export class TaskExecutor {
     if (s) return s;
     let address: ((a: string) => void) | undefined;
     const dataAddress = this.opts.network ? new Promise<string>((r) => { address = r; }) : undefined;
-    const relay = (m: SlotToMain) => { if (m.type === 'data-address') address?.(m.address); else this.onSlotMessage(m); };
+    let ready!: () => void;
+    const started = new Promise<void>((r) => { ready = r; });
+    const relay = (m: SlotToMain) => {
+      if (m.type === 'slot-ready') ready();
+      else if (m.type === 'data-address') address?.(m.address);
+      else this.onSlotMessage(m);
+    };
     if (this.opts.mode === 'inline') {
       const log = this.log.child({ slot: i });
       let runner: SlotRunner | undefined;
@@ -91,14 +97,15 @@ export class TaskExecutor {
       }) : undefined;
       runner = new SlotRunner(log, relay, this.opts.resolveApp, undefined, plane);
       if (plane) void plane.start().then((a) => address?.(a));
-      s = { post: (m) => queueMicrotask(() => runner.handle(m)), terminate: async () => { runner.cancelAll(); await plane?.stop(); } };
+      ready();
+      s = { post: (m) => queueMicrotask(() => runner.handle(m)), terminate: async () => { runner.cancelAll(); await plane?.stop(); }, ready: started };
     } else {
       if (!this.opts.workerScript) throw new RlinkError('RLINK_INTERNAL', 'threads mode needs the worker script');
       const w = new Worker(this.opts.workerScript, { workerData: { role: 'slot', slot: i, taskManagerId: this.id, logLevel: this.log.level, network: this.opts.network } });
       w.on('message', relay);
       w.on('error', (e) => this.slotLost(i, `slot ${i} worker crashed: ${e.message}`));
-      w.on('exit', (code) => { if (this.slots[i] === s && !this.stopping) this.slotLost(i, `slot ${i} worker exited with code ${code}`); });
-      s = { post: (m, transfer) => w.postMessage(m, transfer ?? []), terminate: async () => { await w.terminate(); } };
+      w.on('exit', (code) => { ready(); if (this.slots[i] === s && !this.stopping) this.slotLost(i, `slot ${i} worker exited with code ${code}`); });
+      s = { post: (m, transfer) => w.postMessage(m, transfer ?? []), terminate: async () => { await w.terminate(); }, ready: started };
     }
     if (dataAddress) s.dataAddress = dataAddress;
     this.slots[i] = s;
@@ -258,7 +265,7 @@ export class TaskExecutor {
   }
 
   /** Follows the local subtasks of each attempt (the cancellation watchdog's view). */
-  private onSlotMessage(m: Exclude<SlotToMain, { type: 'data-address' }>): void {
+  private onSlotMessage(m: Exclude<SlotToMain, { type: 'data-address' | 'slot-ready' }>): void {
     if (m.type === 'task-state' && (m.state === 'FINISHED' || m.state === 'FAILED' || m.state === 'CANCELED')) {
       const key = attemptKey(m.jobId, m.attempt);
       const a = this.attempts.get(key);
@@ -285,6 +292,17 @@ export class TaskExecutor {
   }
 
   private stopping = false;
+
+  /**
+   * Starts every slot now rather than at its first deployment, and resolves once their workers have
+   * loaded rlink (a few hundred milliseconds each, in parallel): the embedded cluster does this before
+   * it submits, as Flink's MiniCluster starts its task managers before the job.
+   */
+  async startSlots(): Promise<void> {
+    const slots: Slot[] = [];
+    for (let i = 0; i < this.opts.slots; i++) slots.push(this.slot(i));
+    await Promise.all(slots.map((s) => s.ready));
+  }
 
   async shutdown(): Promise<void> {
     this.stopping = true;

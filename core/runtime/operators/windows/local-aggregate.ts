@@ -75,17 +75,28 @@ export class LocalWindowAggregateOperator extends AbstractOperator {
     const forward = (v: unknown, ts: number) => { (rawV ??= []).push(v); (rawT ??= []).push(ts); };
     if (a.kind === 'tumbling') {
       const { size, offset } = a;
+      const agg = this.cfg.aggregate;
+      const add = agg.add;
       let lastStart = Number.NaN;
-      let pane: LocalPane | undefined;
+      let accs: Map<Key, any> | undefined;
+      let added = 0;
+      // The hot loop of a keyed tumbling aggregate: one Map lookup per record, the pane looked up
+      // only when the window changes (records mostly arrive in time order).
       for (let i = 0; i < n; i++) {
         const v = values[i];
         const ts = timestamps[i]!;
         if (!(ts > -Infinity && ts < Infinity)) { forward(v, ts); continue; } // the global operator reports it
         const start = windowStart(ts, offset, size);
         if (start + size - 1 <= wm) { forward(v, ts); continue; }
-        if (start !== lastStart) { pane = this.pane(start, start + size); lastStart = start; }
-        this.add(pane!, sel(v), v);
+        if (start !== lastStart) { accs = this.pane(start, start + size).accs; lastStart = start; }
+        const key = sel(v);
+        const acc = accs!.get(key);
+        if (acc === undefined) { accs!.set(key, add(agg.createAccumulator(), v)); added++; } else {
+          const next = add(acc, v);
+          if (next !== acc) accs!.set(key, next);
+        }
       }
+      this.held += added;
     } else if (a.kind === 'sliding') {
       const { size, slide, offset } = a;
       for (let i = 0; i < n; i++) {
