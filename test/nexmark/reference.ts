@@ -1,8 +1,8 @@
 /**
  * Brute-force Nexmark query results in plain TypeScript, from an array of generated events: no rlink
- * code, no windows operator, no incremental state. Each window is recomputed from the bids in it.
+ * code, no windows operator, no incremental state. Each window is recomputed from the events in it.
  */
-import type { Bid, NexmarkEvent } from '../../bench/nexmark/generator';
+import type { Auction, Bid, NexmarkEvent, Person } from '../../bench/nexmark/generator';
 
 const bidsOf = (events: NexmarkEvent[]): Bid[] => events.filter((e): e is Bid => e.type === 'bid');
 
@@ -59,5 +59,24 @@ export function refQ7(events: NexmarkEvent[]) {
       if (b.price === max) out.push({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra, windowStart: start, windowEnd: start + 10_000 });
     }
   }
+  return out;
+}
+
+/**
+ * Monitor new users: per 10 s tumbling window, the distinct (id, name) of the persons registered in it
+ * joined on id = seller with the distinct sellers of the auctions opened in it (the reference's GROUP BY
+ * on each side before the join: a seller with many auctions in the window gives one row).
+ */
+export function refQ8(events: NexmarkEvent[]) {
+  const windowOf = (t: number) => t - (t % 10_000);
+  const persons = new Map<string, { id: number; name: string; start: number }>();
+  for (const p of events.filter((e): e is Person => e.type === 'person')) {
+    const start = windowOf(p.dateTime);
+    persons.set(JSON.stringify([p.id, p.name, start]), { id: p.id, name: p.name, start });
+  }
+  const sellers = new Set<string>();
+  for (const a of events.filter((e): e is Auction => e.type === 'auction')) sellers.add(JSON.stringify([a.seller, windowOf(a.dateTime)]));
+  const out: Array<{ id: number; name: string; starttime: number }> = [];
+  for (const p of persons.values()) if (sellers.has(JSON.stringify([p.id, p.start]))) out.push({ id: p.id, name: p.name, starttime: p.start });
   return out;
 }
