@@ -54,9 +54,25 @@ export async function buildAll() {
       else renameSync(join(tmp, r), join(dist, r));
     }
   };
+  const built = new Set(readdirSync(join(tmp, 'chunks')));
   move('');
   rmSync(tmp, { recursive: true, force: true });
+  pruneChunks(built);
   writeFileSync(stamp, new Date().toISOString());
+}
+
+/**
+ * Chunks of earlier builds stay for a day: a process started from one may still import its chunks
+ * lazily (the data plane, SQL); after that they go, so dist/ does not grow without bound.
+ */
+function pruneChunks(current) {
+  const dir = join(dist, 'chunks');
+  const cutoff = Date.now() - 24 * 3600_000;
+  for (const f of readdirSync(dir)) {
+    if (current.has(f)) continue;
+    const p = join(dir, f);
+    try { if (statSync(p).mtimeMs < cutoff) rmSync(p, { force: true }); } catch { /* removed meanwhile */ }
+  }
 }
 
 export async function ensureBuilt() {
