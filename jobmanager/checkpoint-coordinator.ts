@@ -75,6 +75,7 @@ export class CheckpointCoordinator {
   private pending: Pending | undefined;
   /** Directories of recent checkpoints that failed or were aborted, by id: late acks of them are cleaned up. */
   private readonly abandoned = new Map<number, string>();
+  private readonly removals = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private lastCompletedAt = 0;
   readonly completed: CompletedCheckpoint[] = [];
@@ -167,7 +168,7 @@ export class CheckpointCoordinator {
       // A late ack of a checkpoint that failed (or was aborted when the attempt ended): its files were
       // written after the directory was removed; remove them again, as Flink discards late state.
       const target = this.abandoned.get(checkpointId);
-      if (target !== undefined) void this.storage(target).remove(target, true).catch(() => {});
+      if (target !== undefined) this.discard(target);
       return;
     }
     p.acks.set(subtaskId(subtask.vertex, subtask.index), { path, bytes, at: Date.now() });
@@ -197,7 +198,9 @@ export class CheckpointCoordinator {
       this.fail(p.id, `cannot write ${metadataPath}: ${errorMessage(e)}`);
       return;
     }
-    if (this.pending !== p) return; // failed meanwhile
+    // Failed (e.g. aborted as the job ended) while _metadata was written: fail() removed the directory,
+    // and a write that landed after that would leave a _metadata naming snapshot files that are gone.
+    if (this.pending !== p) return this.discard(p.target);
     const c: CompletedCheckpoint = {
       id: p.id, savepoint: p.savepoint, dir: p.target, metadataPath, triggeredAt: p.triggeredAt,
       completedAt: Date.now(), bytes, subtasks: p.acks.size,
@@ -207,7 +210,7 @@ export class CheckpointCoordinator {
         this.fail(p.id, `cannot record it in the job manager's metadata storage: ${errorMessage(e)}`);
         return;
       }
-      if (this.pending !== p) return;
+      if (this.pending !== p) return this.discard(p.target);
     }
     clearTimeout(p.timeout);
     this.pending = undefined;
@@ -228,9 +231,23 @@ export class CheckpointCoordinator {
     this.failed.push({ id: p.id, triggeredAt: p.triggeredAt, failedAt: Date.now(), reason, savepoint: p.savepoint });
     this.log.warn({ event: 'checkpoint.failed', checkpointId, reason }, `checkpoint ${checkpointId} failed: ${reason}`);
     p.done(new RlinkError('RLINK_TASK_FAILED', `checkpoint ${checkpointId} failed: ${reason}`));
-    void this.storage(p.target).remove(p.target, true).catch(() => {});
+    this.discard(p.target);
     this.abandoned.set(p.id, p.target);
     if (this.abandoned.size > 16) this.abandoned.delete(this.abandoned.keys().next().value!);
+  }
+
+  /** Removes a failed checkpoint's directory in the background; {@link whenDiscarded} waits for it. */
+  private discard(target: string): void {
+    const removal = this.storage(target).remove(target, true).catch(() => {}).finally(() => this.removals.delete(removal));
+    this.removals.add(removal);
+  }
+
+  /** Resolves when the removals of failed checkpoints under way have ended (or after `timeoutMs`). */
+  async whenDiscarded(timeoutMs = 5000): Promise<void> {
+    if (this.removals.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.removals), new Promise((r) => { timer = setTimeout(r, timeoutMs); })]);
+    clearTimeout(timer);
   }
 
   private abortPending(reason: string): void {

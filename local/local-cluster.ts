@@ -83,8 +83,8 @@ export class LocalCluster {
     const timer = opts.onProgress ? setInterval(() => opts.onProgress!(progressOf(master)), interval) : undefined;
     try {
       const result = await master.result();
-      // Let the last metrics reports arrive before summarising.
-      await new Promise((r) => setTimeout(r, 20));
+      // Let the last metrics reports arrive before summarising, and an aborted checkpoint's files go.
+      await Promise.all([new Promise((r) => setTimeout(r, 20)), master.checkpoints.whenDiscarded()]);
       return { ...result, progress: progressOf(master), checkpoints: { completed: master.checkpoints.completedCount, failed: master.checkpoints.failed.length } };
     } finally {
       if (timer) clearInterval(timer);
