@@ -13,6 +13,7 @@
  * A plain loop calling the generator alone gives the source's own ceiling on this machine.
  *
  *   npm run bench -- nexmark          # BENCH_EVENTS=4000000 BENCH_REPEAT=3 BENCH_QUERIES=q0,q5 BENCH_RATE=100000
+ *                                     # BENCH_PROPS="key=value …" extra job properties
  *
  * Each configuration runs BENCH_REPEAT times (the queries and parallelisms interleaved) and the
  * fastest run is reported, with its CPU time: about 3 minutes on 2 cores with the defaults.
@@ -35,6 +36,8 @@ const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const RATE = Number(process.env.BENCH_RATE ?? 100_000);
 const QUERIES = (process.env.BENCH_QUERIES ?? 'q0,q1,q2,q5,q7,q8').split(',').map((q) => q.trim()).filter(Boolean);
 const PARALLELISMS = [1, 2];
+/** Extra job properties, `key=value` separated by spaces (e.g. pipeline.aggregation-local.skip-ratio=1000). */
+const EXTRA_PROPS = Object.fromEntries((process.env.BENCH_PROPS ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 
 /**
  * Flink's throughput per core from the nexmark project's published run (github.com/nexmark/nexmark,
@@ -62,7 +65,7 @@ async function engine(bundle: Bundle, parallelism: number): Promise<Run> {
   const cpu0 = process.cpuUsage();
   const r = await runLocal({
     app, appRef: { kind: 'bundle', path: bundle.path, hash: bundle.hash },
-    props: new Props({ events: String(N), parallelism: String(parallelism), eventsPerSecond: String(RATE) }),
+    props: new Props({ ...EXTRA_PROPS, events: String(N), parallelism: String(parallelism), eventsPerSecond: String(RATE) }),
     logger: silentLogger(),
   });
   const cpu = process.cpuUsage(cpu0);
@@ -136,7 +139,7 @@ async function main(): Promise<void> {
   });
   const g = best(generator);
   const out = {
-    events: N, eventsPerSecondOfEventTime: RATE, repeat: REPEAT, cores: availableParallelism(), loadAverage: load,
+    events: N, eventsPerSecondOfEventTime: RATE, repeat: REPEAT, props: EXTRA_PROPS, cores: availableParallelism(), loadAverage: load,
     generatorLoop: { ms: Math.round(g.ms), eventsPerSec: Math.round(rate(g.ms)) },
     queries,
     flink: { source: FLINK.source, perCore: Object.fromEntries(Object.entries(FLINK.perCore).map(([q, f]) => [q, Math.round(f.throughput / f.cores)])) },

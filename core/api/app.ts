@@ -35,7 +35,7 @@ export function buildStreamGraph(app: AppDefinition, props: Props): { graph: Str
   try {
     app.build(env, props);
     env.graph.validate();
-    applyLocalAggregation(env.graph, config.aggregationPhases);
+    applyLocalAggregation(env.graph, config.aggregationPhases, config.localAggregationSkip);
   } catch (e) {
     if (e instanceof RlinkError && e.code !== 'RLINK_INTERNAL') {
       throw new RlinkError(e.code === 'RLINK_MISSING_PROP' ? e.code : 'RLINK_APP_BUILD', `app '${app.name}' failed to build: ${e.message}`, { cause: e, context: e.context });

@@ -286,7 +286,7 @@ export class WindowedStream<T = any> {
     if (assigner.kind !== 'global') created.twoPhase = {
       eventTime: assigner.time === 'event',
       builtin: kind === 'window-aggregate' && agg().builtin === true,
-      createLocal: () => new LocalWindowAggregateOperator({ assigner, key, aggregate: agg() }),
+      createLocal: (skip) => new LocalWindowAggregateOperator({ assigner, key, aggregate: agg(), skip }),
       createGlobal: () => new WindowOperator(config(true)),
     };
     return new SingleOutputStream<any>(this.input.env, [{ node: created.id }]);

@@ -16,6 +16,8 @@ export const SYSTEM_PROPERTIES = {
   'restart.delay': { type: 'duration', default: 1000, description: 'Delay before a restart (the first one, for exponential-delay).' },
   'pipeline.max-parallelism': { type: 'number', default: 128, description: 'Number of key groups: the upper bound of any keyed operator\'s parallelism, fixed for the life of the job\'s state.' },
   'pipeline.aggregation-phases': { type: 'enum', values: ['auto', 'one', 'two'], default: 'auto', description: 'Two-phase window aggregation: a local pre-aggregation in front of the keyBy shuffle sends one partial per key and window instead of every record. auto: for event-time windows with built-in aggregates (sum, min, max, count, avg); two: also custom aggregates and reduce (their merge must be exact); one: never.' },
+  'pipeline.aggregation-local.skip-ratio': { type: 'number', default: 0.1, description: 'A local pre-aggregation that, over its first pipeline.aggregation-local.skip-sample records, makes more than this many partials per record (it reduces the shuffle by less than 1 − ratio) stops aggregating and forwards its records as they are (adaptive partial aggregation); 0 always skips after the sample, a value above the most partials a record can make never does.' },
+  'pipeline.aggregation-local.skip-sample': { type: 'number', default: 100_000, description: 'Records a local pre-aggregation aggregates before it decides whether it reduces enough to go on (see pipeline.aggregation-local.skip-ratio).' },
   'pipeline.batch-size': { type: 'number', default: 1024, description: 'Records per batch read by a source.' },
   'slot.request.timeout': { type: 'duration', default: 300_000, description: 'How long a job waits for free slots (held by other jobs, or, after a job manager failover, until its task managers are back) before it fails.' },
   'task.cancellation.timeout': { type: 'duration', default: 30_000, description: 'After a cancel, a task that has not stopped within this time has its slot\'s worker thread terminated and replaced (Flink\'s task cancellation watchdog).' },
@@ -34,10 +36,15 @@ export interface JobConfig {
   restart: RestartConfig;
   maxParallelism: number;
   aggregationPhases: 'auto' | 'one' | 'two';
+  /** When a local pre-aggregation gives up (pipeline.aggregation-local.*). */
+  localAggregationSkip: LocalAggregationSkip;
   batchSize: number;
   slotRequestTimeoutMs: number;
   cancellationTimeoutMs: number;
 }
+
+/** A local pre-aggregation stops once `sample` records made more than `ratio` partials per record. */
+export interface LocalAggregationSkip { ratio: number; sample: number }
 
 export function compileJobConfig(props: Props): JobConfig {
   const strategy = props.getOr('restart.strategy', SYSTEM_PROPERTIES['restart.strategy'].default);
@@ -58,10 +65,19 @@ export function compileJobConfig(props: Props): JobConfig {
     },
     maxParallelism,
     aggregationPhases: aggregationPhases(props),
+    localAggregationSkip: localAggregationSkip(props),
     batchSize: Math.max(1, props.getNumber('pipeline.batch-size', SYSTEM_PROPERTIES['pipeline.batch-size'].default)),
     slotRequestTimeoutMs: props.getDuration('slot.request.timeout', SYSTEM_PROPERTIES['slot.request.timeout'].default),
     cancellationTimeoutMs: props.getDuration('task.cancellation.timeout', SYSTEM_PROPERTIES['task.cancellation.timeout'].default),
   };
+}
+
+function localAggregationSkip(props: Props): LocalAggregationSkip {
+  const ratio = props.getNumber('pipeline.aggregation-local.skip-ratio', SYSTEM_PROPERTIES['pipeline.aggregation-local.skip-ratio'].default);
+  const sample = props.getNumber('pipeline.aggregation-local.skip-sample', SYSTEM_PROPERTIES['pipeline.aggregation-local.skip-sample'].default);
+  if (!(ratio >= 0)) throw new RlinkError('RLINK_CONFIG', `pipeline.aggregation-local.skip-ratio ${ratio} must be a number ≥ 0`, { context: { key: 'pipeline.aggregation-local.skip-ratio' } });
+  if (!Number.isInteger(sample) || sample < 1) throw new RlinkError('RLINK_CONFIG', `pipeline.aggregation-local.skip-sample ${sample} must be a whole number ≥ 1`, { context: { key: 'pipeline.aggregation-local.skip-sample' } });
+  return { ratio, sample };
 }
 
 function aggregationPhases(props: Props): JobConfig['aggregationPhases'] {

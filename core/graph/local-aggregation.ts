@@ -1,4 +1,5 @@
 import type { StreamEdge, StreamGraph, StreamNode } from './stream-graph';
+import { SYSTEM_PROPERTIES, type LocalAggregationSkip } from '../config/system-properties';
 
 /**
  * `pipeline.aggregation-phases`: whether window aggregates behind a keyBy run in two phases, as
@@ -23,9 +24,13 @@ export type AggregationPhases = 'auto' | 'one' | 'two';
  *
  * Deterministic (the same graph in every process that builds the job); local nodes are named after
  * their window node (`<id>.local`, `<id>.local<i>` with several inputs) and hold no state but their
- * watermark, so savepoints stay compatible.
+ * watermark, so savepoints stay compatible. A local node that does not reduce its input enough gives
+ * up at run time (`skip`, local-aggregate.ts).
  */
-export function applyLocalAggregation(graph: StreamGraph, phases: AggregationPhases): void {
+export function applyLocalAggregation(graph: StreamGraph, phases: AggregationPhases, skip: LocalAggregationSkip = {
+  ratio: SYSTEM_PROPERTIES['pipeline.aggregation-local.skip-ratio'].default,
+  sample: SYSTEM_PROPERTIES['pipeline.aggregation-local.skip-sample'].default,
+}): void {
   if (phases === 'one') return;
   for (const w of [...graph.nodes.values()]) {
     const tp = w.twoPhase;
@@ -39,7 +44,7 @@ export function applyLocalAggregation(graph: StreamGraph, phases: AggregationPha
       if (e.sideOutput !== undefined) input.sideOutput = e.sideOutput;
       const local: StreamNode = {
         id: `${w.id}.local${many ? i : ''}`, name: `${w.name} (local)`, kind: 'window-local', parallelism: up.parallelism,
-        inputs: [input], description: { localOf: w.id }, createOperator: tp.createLocal, sideOutputs: [],
+        inputs: [input], description: { localOf: w.id }, createOperator: () => tp.createLocal(skip), sideOutputs: [],
       };
       graph.add(local);
       const out: StreamEdge = { source: local.id, partitioning: 'hash', partials: true };

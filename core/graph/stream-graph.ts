@@ -1,3 +1,4 @@
+import type { LocalAggregationSkip } from '../config/system-properties';
 import type { StreamOperator } from '../runtime/operator';
 import type { KeySpec } from '../runtime/keys';
 import { RlinkError } from '../errors';
@@ -37,8 +38,8 @@ export interface TwoPhaseWindow {
   eventTime: boolean;
   /** Every aggregate is a built-in (merging partial accumulators is known to be exact). */
   builtin: boolean;
-  /** The local pre-aggregation, chained in front of the keyBy shuffle. */
-  createLocal(): StreamOperator;
+  /** The local pre-aggregation, chained in front of the keyBy shuffle; `skip`: when it gives up. */
+  createLocal(skip: LocalAggregationSkip): StreamOperator;
   /** The window operator that merges partials (and takes the raw records the local side forwards). */
   createGlobal(): StreamOperator;
 }

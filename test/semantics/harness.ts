@@ -45,6 +45,8 @@ export interface JobParams {
   batchSize?: number;
   /** The system property pipeline.aggregation-phases (default auto). */
   phases?: 'auto' | 'one' | 'two';
+  /** pipeline.aggregation-local.skip-ratio and skip-sample (when the local pre-aggregation gives up). */
+  localSkip?: { ratio: number; sample: number };
 }
 
 export interface JobRun {
@@ -76,6 +78,7 @@ export function appArgs(p: JobParams, dir: string): string[] {
   if (p.side) args.push(`side=${join(dir, 'late')}`);
   if (p.batchSize !== undefined) args.push(`pipeline.batch-size=${p.batchSize}`);
   if (p.phases !== undefined) args.push(`pipeline.aggregation-phases=${p.phases}`);
+  if (p.localSkip) args.push(`pipeline.aggregation-local.skip-ratio=${p.localSkip.ratio}`, `pipeline.aggregation-local.skip-sample=${p.localSkip.sample}`);
   return args;
 }
 

@@ -5,12 +5,15 @@ import { compileKeySelector, type Key, type KeySelector, type KeySpec } from '..
 import { MIN_WATERMARK } from '../../elements';
 import { toPartialRecord } from './partial';
 import { restoredWatermark } from '../../restored-watermark';
+import type { LocalAggregationSkip } from '../../../config/system-properties';
 
 export interface LocalWindowAggregateConfig {
   /** An event-time assigner: the local side decides by the watermark what it may hold back. */
   assigner: WindowAssigner;
   key: KeySpec;
   aggregate: CompiledAggregate;
+  /** When it gives up aggregating (default: never). */
+  skip?: LocalAggregationSkip;
 }
 
 /** Held-back (key, window) accumulators above which everything is sent at once (memory bound). */
@@ -39,6 +42,11 @@ interface LocalSession { start: number; end: number; acc: any }
  *
  * Panes (tumbling, sliding) are held per window start; sessions per key, merged locally, and merged
  * again downstream with the sessions of other subtasks (merging overlapping windows is associative).
+ *
+ * Adaptive, as Trino's partial aggregation: when the first `skip.sample` records it aggregated made
+ * more than `skip.ratio` partials per record (keys rarely repeat within a window on this subtask), the
+ * pre-aggregation costs more than the shuffle it saves. It then sends what it holds and forwards every
+ * later record as it is, which the global operator takes as a single-phase one would (rule 2's path).
  */
 export class LocalWindowAggregateOperator extends AbstractOperator {
   private readonly selectKey: KeySelector;
@@ -51,6 +59,12 @@ export class LocalWindowAggregateOperator extends AbstractOperator {
   private outV: unknown[] = [];
   private outT: number[] = [];
   private restored: RestoredState | undefined;
+  /** Records aggregated and partials made so far, until the skip decision is taken. */
+  private sampled = 0;
+  private partials = 0;
+  private decided = false;
+  /** Gave up aggregating: every record goes on as it is. */
+  private forwarding = false;
 
   constructor(private readonly cfg: LocalWindowAggregateConfig) {
     super();
@@ -66,6 +80,8 @@ export class LocalWindowAggregateOperator extends AbstractOperator {
   }
 
   processBatch(values: unknown[], timestamps: number[]): void {
+    if (this.forwarding) { this.output.emitBatch(values, timestamps); return; }
+    const heldBefore = this.held;
     const a = this.cfg.assigner;
     const sel = this.selectKey;
     const wm = this.watermark;
@@ -125,7 +141,24 @@ export class LocalWindowAggregateOperator extends AbstractOperator {
       rawT = timestamps;
     }
     if (rawV) this.output.emitBatch(rawV, rawT!);
+    if (!this.decided) this.sample(n - (rawV?.length ?? 0), this.held - heldBefore);
     if (this.held > MAX_HELD) this.flushAll();
+  }
+
+  /** Counts what aggregating `records` records added in held partials; decides once the sample is full. */
+  private sample(records: number, added: number): void {
+    const skip = this.cfg.skip;
+    if (!skip) { this.decided = true; return; }
+    this.sampled += records;
+    this.partials += added;
+    if (this.sampled < skip.sample) return;
+    this.decided = true;
+    const perRecord = this.partials / this.sampled;
+    if (perRecord <= skip.ratio) return;
+    this.forwarding = true;
+    this.flushAll();
+    this.ctx.logger.info({ event: 'window.local-aggregation-skipped', records: this.sampled, partials: this.partials },
+      `${this.ctx.operatorName}: ${this.sampled} records made ${this.partials} partials (${perRecord.toFixed(2)} per record, more than pipeline.aggregation-local.skip-ratio ${skip.ratio}): records now go on without local aggregation`);
   }
 
   override processWatermark(timestamp: number): void {
