@@ -14,6 +14,7 @@ import { decodeBatch, encodedBytes } from '../../core/runtime/network/batch-code
 import { NetworkOutputChannel } from './network-output-channel';
 import { ParkedFrames } from './parked-frames';
 import { newConnection, type PeerConnection, type PeerCounters, type PeerStats } from './peer-connection';
+import { poll } from '../../core/util/retry';
 
 /**
  * A slot worker's end of the shuffle between task managers (Flink's netty layer): its own data
@@ -289,9 +290,8 @@ export class DataPlane {
     try { url = slotDirectoryUrl(taskManager, slot); } catch (e) {
       throw new RlinkError('RLINK_CONFIG', `bad data address ${JSON.stringify(taskManager)}: ${errorMessage(e)}`);
     }
-    const deadline = Date.now() + RESOLVE_TIMEOUT_MS;
-    for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
-      if (this.stopped) throw new RlinkError('RLINK_INTERNAL', 'the data plane is stopped');
+    // 503 while the slot's worker starts: asked again, with back-off, until RESOLVE_TIMEOUT_MS.
+    return poll(async () => {
       let res: Response;
       try {
         res = await fetch(url, { headers: { authorization: bearer(this.opts.token) }, signal: AbortSignal.timeout(10_000) });
@@ -304,10 +304,15 @@ export class DataPlane {
         if (typeof body?.address === 'string') return body.address;
         throw new RlinkError('RLINK_PROTOCOL', `task manager at ${taskManager} answered its slot directory without an address`);
       }
-      if (res.status === 503 && Date.now() < deadline) { await new Promise((r) => setTimeout(r, wait)); continue; }
+      if (res.status === 503) { await res.body?.cancel(); return undefined; }
       const why = res.status === 401 ? 'wrong or missing cluster token' : res.status === 404 ? `it has no slot ${slot}` : `HTTP ${res.status}`;
       throw new RlinkError(res.status === 401 ? 'RLINK_UNAUTHORIZED' : 'RLINK_NETWORK', `task manager at ${taskManager} refused the data connection: ${why}`);
-    }
+    }, {
+      timeoutMs: RESOLVE_TIMEOUT_MS, backoff: { initialMs: 20, maxMs: 500 }, closed: () => this.stopped,
+      fail: (ms) => (this.stopped
+        ? new RlinkError('RLINK_INTERNAL', 'the data plane is stopped')
+        : new RlinkError('RLINK_NETWORK', `task manager at ${taskManager} refused the data connection: slot ${slot} was still starting after ${ms} ms (HTTP 503)`, { retriable: true })),
+    });
   }
 
   private open(conn: PeerConnection, address: string): void {
