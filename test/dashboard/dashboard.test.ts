@@ -208,7 +208,11 @@ describe.skipIf(missing !== undefined)('the dashboard in Chromium', () => {
       p.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
       p.on('pageerror', (e) => problems.push(e.message));
       await p.goto(`${c.url}/#/jobs/${jobs.wide}`);
-      await p.waitForFunction('document.querySelectorAll("g.vertex[data-level]").length === 50 && performance.getEntriesByName("rlink:dag-painted").length === 1');
+      // A function, not a string: a string predicate is eval'ed in the page, which the dashboard's CSP forbids.
+      await p.waitForFunction(() => {
+        const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document;
+        return doc.querySelectorAll('g.vertex[data-level]').length === 50 && performance.getEntriesByName('rlink:dag-painted').length === 1;
+      });
       const timeline = await p.evaluate(`(() => {
         const nav = performance.getEntriesByType('navigation')[0];
         const res = performance.getEntriesByType('resource').map((r) => [r.name.replace(location.origin, ''), Math.round(r.startTime), Math.round(r.responseEnd), r.transferSize]);
