@@ -286,6 +286,7 @@ export class WindowedStream<T = any> {
     if (assigner.kind !== 'global') created.twoPhase = {
       eventTime: assigner.time === 'event',
       builtin: kind === 'window-aggregate' && agg().builtin === true,
+      merging: assigner.kind === 'session',
       createLocal: (skip) => new LocalWindowAggregateOperator({ assigner, key, aggregate: agg(), skip }),
       createGlobal: () => new WindowOperator(config(true)),
     };

@@ -38,6 +38,8 @@ export interface TwoPhaseWindow {
   eventTime: boolean;
   /** Every aggregate is a built-in (merging partial accumulators is known to be exact). */
   builtin: boolean;
+  /** Session windows: kept in one phase for now (see core/graph/local-aggregation.ts). */
+  merging: boolean;
   /** The local pre-aggregation, chained in front of the keyBy shuffle; `skip`: when it gives up. */
   createLocal(skip: LocalAggregationSkip): StreamOperator;
   /** The window operator that merges partials (and takes the raw records the local side forwards). */
