@@ -5,7 +5,7 @@
  * takes its old lease back at once.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWebHdfsEmulator, type WebHdfsEmulator } from '../../test/emulators/webhdfs';
@@ -77,6 +77,7 @@ describe.each(storages)('leader election on %s', (_name, make) => {
     // a comes back on its own address: b still leads, a stands by.
     const a2 = election(storage, dir, 'http://a:8770', []);
     a2.start();
+    await until('a2 sees b', () => a2.leader !== undefined);
     await new Promise((r) => setTimeout(r, LEASE_MS));
     expect(a2.isLeader).toBe(false);
     expect(a2.leader?.url).toBe('http://b:8770');
@@ -105,5 +106,51 @@ describe.each(storages)('leader election on %s', (_name, make) => {
     expect(Date.now() - t0).toBeLessThan(LEASE_MS);
     expect(c.leaderEpoch).toBe(3);
     c.stop();
+  }, 20_000);
+});
+
+/**
+ * A storage whose rewrite leaves the file absent for a moment, as HDFS's delete + rename does (RENAME
+ * does not replace there). A lease file rewritten that way let a standby see the previous epoch as the
+ * newest and create the current one a second time: two leaders of one epoch (found by CI as a flaky
+ * standby that saw the old leader's address).
+ */
+function gappyStorage(inner: CheckpointStorage, gapMs: number): CheckpointStorage {
+  return Object.assign(Object.create(inner) as CheckpointStorage, {
+    async writeFile(path: string, data: Buffer | string): Promise<void> {
+      await inner.remove(path, false);
+      await new Promise((r) => setTimeout(r, gapMs));
+      await inner.writeFile(path, data);
+    },
+  });
+}
+
+describe('leader election over a storage whose rewrites are not gap-free', () => {
+  it('a job manager restarted on the deposed leader\'s address never leads beside the current leader', async () => {
+    const storage = gappyStorage(checkpointStorageFor('/x'), 30);
+    const dir = mkdtempSync(join(tmpdir(), 'rlink-ha-gap-'));
+    const a = election(storage, dir, 'http://a:8770', []);
+    a.start();
+    await until('a leads', () => a.isLeader);
+    a.stop();
+    const b = election(storage, dir, 'http://b:8770', []);
+    b.start();
+    await until('b leads', () => b.isLeader);
+    expect(b.leaderEpoch).toBe(2);
+    // a restarts on its own address while b renews (each renewal leaves a 30 ms gap of every 80 ms).
+    const a2 = election(storage, dir, 'http://a:8770', []);
+    a2.start();
+    const end = Date.now() + 1500;
+    let looks = 0;
+    while (Date.now() < end) {
+      expect(a2.isLeader).toBe(false);
+      expect(b.isLeader).toBe(true);
+      if (a2.leader?.url === 'http://b:8770') looks++;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(looks).toBeGreaterThan(0);
+    expect(readdirSync(join(dir, 'leader')).filter((n) => n.startsWith('epoch-')).sort()).toEqual(['epoch-00000001.json', 'epoch-00000002.json']);
+    a2.stop();
+    b.stop();
   }, 20_000);
 });

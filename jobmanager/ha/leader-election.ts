@@ -9,13 +9,19 @@ import { s, type Infer } from '../../core/protocol/schema';
  * manager reaches: a shared mount, or HDFS through WebHDFS), with the epoch as fencing token. No
  * ZooKeeper: the storage's one atomic primitive, "create if absent", decides each epoch.
  *
- *   <metadata>/leader/epoch-00000007.json   { epoch: 7, owner, url, beat: 1234 }
+ *   <metadata>/leader/epoch-00000007.json   { epoch: 7, owner, url, beat: 0 }   created once, never rewritten
+ *   <metadata>/leader/beat-00000007.json    { epoch: 7, beat: 1234 }             rewritten by the leader
  *
  *   every renewMs:
- *     leader    rewrite its epoch file with beat + 1; a file of a higher epoch ─▶ leadership lost
- *     standby   read the newest epoch file; its beat unchanged for leaseMs (timed by this process's
- *               own clock, so hosts need not agree on the time) ─▶ create epoch-(n+1) exclusively:
- *               the one creator is the new leader
+ *     leader    rewrite its beat file with beat + 1; an epoch file of a higher epoch ─▶ leadership lost
+ *     standby   read the newest epoch file and its beat; the beat unchanged for leaseMs (timed by this
+ *               process's own clock, so hosts need not agree on the time) ─▶ create epoch-(n+1)
+ *               exclusively: the one creator is the new leader
+ *
+ * Epoch files are immutable because a rewrite is not gap-free everywhere: HDFS's RENAME does not
+ * replace, so a rewrite there is delete + rename, and a standby listing in between would take the
+ * previous epoch for the newest and could create the current one again (two leaders of one epoch).
+ * A beat file missing for a moment only keeps the standby's last observation.
  *
  * A lease whose `url` is this job manager's own address is taken over at once: the address is
  * bound by this process, so its holder is gone (a job manager restarted after a crash does not wait
@@ -29,9 +35,10 @@ import { s, type Infer } from '../../core/protocol/schema';
  */
 const LeaseSchema = s.object({ epoch: s.int({ min: 1 }), owner: s.string({ max: 200 }), url: s.string({ max: 2048 }), beat: s.int({ min: 0 }) });
 export type Lease = Infer<typeof LeaseSchema>;
+const BeatSchema = s.object({ epoch: s.int({ min: 1 }), beat: s.int({ min: 0 }) });
 
-/** The highest epoch in the storage and its lease (undefined when it cannot be read now). */
-interface Newest { epoch: number; lease: Lease | undefined }
+/** The highest epoch in the storage, its lease and its beat (undefined when they cannot be read now). */
+interface Newest { epoch: number; lease: Lease | undefined; beat?: number }
 
 export type LeadershipEvent = { kind: 'elected'; epoch: number } | { kind: 'revoked'; epoch: number; by: Lease | undefined };
 
@@ -113,17 +120,18 @@ export class LeaderElection {
   private async renew(newest: Newest): Promise<void> {
     if (newest.epoch > this.epoch) { this.revoke(newest.lease); return; }
     this.beat++;
-    await this.o.storage.writeFile(this.file(this.epoch), JSON.stringify(this.lease(this.epoch)));
+    await this.o.storage.writeFile(this.beatFile(this.epoch), JSON.stringify({ epoch: this.epoch, beat: this.beat }));
     this.lastConfirmed = performance.now();
     this.known = this.lease(this.epoch);
   }
 
   private async observe(newest: Newest): Promise<void> {
     const now = performance.now();
-    if (newest.lease) this.known = newest.lease;
-    // A lease being rewritten (unreadable for a moment) keeps its last observation: it expires only if
-    // it stays unreadable, or unrenewed, for the whole lease.
-    const beat = newest.lease?.beat ?? this.observed?.beat ?? -1;
+    if (newest.lease) this.known = { ...newest.lease, beat: newest.beat ?? newest.lease.beat };
+    // A beat being rewritten (unreadable for a moment) keeps the last observation: the lease expires
+    // only if it stays unreadable, or unrenewed, for the whole lease.
+    const last = this.observed?.epoch === newest.epoch ? this.observed.beat : undefined;
+    const beat = newest.beat ?? last ?? newest.lease?.beat ?? -1;
     if (!this.observed || this.observed.epoch !== newest.epoch || this.observed.beat !== beat) {
       this.observed = { epoch: newest.epoch, beat, since: now };
     }
@@ -157,18 +165,30 @@ export class LeaderElection {
     const last = names.at(-1);
     if (last === undefined) return { epoch: 0, lease: undefined };
     const epoch = Number(EPOCH_FILE.exec(last)![1]);
-    const bytes = await this.o.storage.readFile(this.o.storage.join(this.leaderDir, last));
-    if (!bytes) return { epoch, lease: undefined };
+    const [lease, beat] = await Promise.all([
+      this.read(this.file(epoch), epoch, LeaseSchema),
+      this.read(this.beatFile(epoch), epoch, BeatSchema),
+    ]);
+    return { epoch, lease, beat: beat?.beat };
+  }
+
+  /** One of the epoch's files, or undefined when it is absent, being written or damaged. */
+  private async read<T extends { epoch: number }>(path: string, epoch: number, schema: { check(v: unknown, where: string): T }): Promise<T | undefined> {
+    const bytes = await this.o.storage.readFile(path);
+    if (!bytes) return undefined;
     try {
-      const lease = LeaseSchema.check(JSON.parse(bytes.toString('utf8')), last);
-      if (lease.epoch !== epoch) throw new Error(`it holds epoch ${lease.epoch}`);
-      return { epoch, lease };
+      const value = schema.check(JSON.parse(bytes.toString('utf8')), path);
+      if (value.epoch !== epoch) throw new Error(`it holds epoch ${value.epoch}`);
+      return value;
     } catch (e) {
-      this.log.warn({ event: 'leader.bad-lease', file: last, err: errorMessage(e) }, `lease ${last} is unreadable: ${errorMessage(e)}`);
-      return { epoch, lease: undefined };
+      // A beat file is rewritten several times a second: a torn read of it is expected now and then.
+      const level = schema === BeatSchema ? 'debug' : 'warn';
+      this.log[level]({ event: 'leader.bad-lease', file: path, err: errorMessage(e) }, `${path} is unreadable: ${errorMessage(e)}`);
+      return undefined;
     }
   }
 
   private file(epoch: number): string { return this.o.storage.join(this.leaderDir, `epoch-${String(epoch).padStart(8, '0')}.json`); }
+  private beatFile(epoch: number): string { return this.o.storage.join(this.leaderDir, `beat-${String(epoch).padStart(8, '0')}.json`); }
   private lease(epoch: number): Lease { return { epoch, owner: this.owner, url: this.o.url, beat: this.beat }; }
 }
