@@ -20,7 +20,6 @@ export interface LocalWindowAggregateConfig {
 const MAX_HELD = 50_000;
 
 interface LocalPane { end: number; accs: Map<Key, any> }
-interface LocalSession { start: number; end: number; acc: any }
 
 /**
  * The local half of two-phase window aggregation (Flink SQL's local-global aggregation), chained in
@@ -31,17 +30,17 @@ interface LocalSession { start: number; end: number; acc: any }
  *
  * 1. A window's partial is sent before any watermark that could fire it (a watermark ≥ end − 1)
  *    leaves this subtask, so it always reaches the global operator before that window fires there.
- *    A session's partial goes before any watermark ≥ start − 1: a session downstream it would merge
- *    with cannot have fired or been cleaned up by then either.
- * 2. A record with a window that may already have fired downstream (end − 1 ≤ this subtask's
+ * * 2. A record with a window that may already have fired downstream (end − 1 ≤ this subtask's
  *    watermark, which bounds the global one from above) is not aggregated here: it is forwarded as
  *    it is, and the global operator treats it exactly as a single-phase one would (late, re-fire
  *    within the allowed lateness, side output).
  * 3. Nothing is held across a checkpoint barrier, an idle status or the end of input: all partials
  *    go first, so the only state is the watermark (kept for rule 2 after a restore).
  *
- * Panes (tumbling, sliding) are held per window start; sessions per key, merged locally, and merged
- * again downstream with the sessions of other subtasks (merging overlapping windows is associative).
+ * Panes (tumbling, sliding) are held per window start. Session windows are not pre-aggregated (the
+ * graph keeps them in one phase, core/graph/local-aggregation.ts: the local session partials of commit
+ * 962edf0 and before gave results that differed from one phase on long out-of-order inputs); neither
+ * are global windows. Their records go on as they are.
  *
  * Adaptive, as Trino's partial aggregation: when the first `skip.sample` records it aggregated made
  * more than `skip.ratio` partials per record (keys rarely repeat within a window on this subtask), the
@@ -52,10 +51,7 @@ export class LocalWindowAggregateOperator extends AbstractOperator {
   private readonly selectKey: KeySelector;
   private watermark = MIN_WATERMARK;
   private readonly panes = new Map<number, LocalPane>();
-  private readonly sessions = new Map<Key, LocalSession[]>();
   private held = 0;
-  /** The earliest start among held sessions (+∞ when none): watermarks below it send nothing. */
-  private sessionsStart = Number.POSITIVE_INFINITY;
   private outV: unknown[] = [];
   private outT: number[] = [];
   private restored: RestoredState | undefined;
@@ -128,16 +124,8 @@ export class LocalWindowAggregateOperator extends AbstractOperator {
         const key = sel(v);
         for (let start = last; start > ts - size; start -= slide) this.add(this.pane(start, start + size), key, v);
       }
-    } else if (a.kind === 'session') {
-      const gap = a.gap;
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        const ts = timestamps[i]!;
-        if (!(ts > -Infinity && ts < Infinity) || ts + gap - 1 <= wm) { forward(v, ts); continue; }
-        this.addToSession(sel(v), v, ts, gap);
-      }
     } else {
-      rawV = values; // global windows are never pre-aggregated (core/graph/local-aggregation.ts)
+      rawV = values; // session and global windows are never pre-aggregated (core/graph/local-aggregation.ts)
       rawT = timestamps;
     }
     if (rawV) this.output.emitBatch(rawV, rawT!);
@@ -199,57 +187,16 @@ export class LocalWindowAggregateOperator extends AbstractOperator {
     }
   }
 
-  private addToSession(key: Key, v: unknown, ts: number, gap: number): void {
-    const agg = this.cfg.aggregate;
-    const list = this.sessions.get(key);
-    let start = ts, end = ts + gap;
-    let acc: any;
-    const keep: LocalSession[] = [];
-    if (list) {
-      for (const s of list) {
-        if (s.start <= end && s.end >= start) { // overlap or touch: merge, as the global operator does
-          if (s.start < start) start = s.start;
-          if (s.end > end) end = s.end;
-          acc = acc === undefined ? s.acc : agg.merge(acc, s.acc);
-          this.held--;
-        } else keep.push(s);
-      }
-    }
-    keep.push({ start, end, acc: agg.add(acc === undefined ? agg.createAccumulator() : acc, v) });
-    if (start < this.sessionsStart) this.sessionsStart = start;
-    this.held++;
-    this.sessions.set(key, keep);
-  }
-
   // ---- sending partials ----
 
-  /**
-   * Sends every pane that a watermark of `t` may fire downstream (end − 1 ≤ t), and every session that
-   * could merge downstream with one such a watermark fires or cleans up (start − 1 ≤ t: a session
-   * there that touches it ends at or after its start).
-   */
+  /** Sends every pane that a watermark of `t` may fire downstream (end − 1 ≤ t). */
   private flushUpTo(t: number): void {
     for (const [start, p] of this.panes) if (p.end - 1 <= t) this.sendPane(start, p);
-    if (this.sessionsStart - 1 <= t) {
-      let earliest = Number.POSITIVE_INFINITY;
-      for (const [key, list] of this.sessions) {
-        const keep = list.filter((s) => {
-          if (s.start - 1 > t) { if (s.start < earliest) earliest = s.start; return true; }
-          this.emit(key, s.start, s.end, s.acc);
-          return false;
-        });
-        if (keep.length === 0) this.sessions.delete(key); else if (keep.length !== list.length) this.sessions.set(key, keep);
-      }
-      this.sessionsStart = earliest;
-    }
     this.send();
   }
 
   private flushAll(): void {
     for (const [start, p] of this.panes) this.sendPane(start, p);
-    for (const [key, list] of this.sessions) for (const s of list) this.emit(key, s.start, s.end, s.acc);
-    this.sessions.clear();
-    this.sessionsStart = Number.POSITIVE_INFINITY;
     this.held = 0;
     this.send();
   }
