@@ -38,8 +38,8 @@ interface LocalPane { end: number; accs: Map<Key, any> }
  *    go first, so the only state is the watermark (kept for rule 2 after a restore).
  *
  * Panes (tumbling, sliding) are held per window start. Session windows are not pre-aggregated (the
- * graph keeps them in one phase, core/graph/local-aggregation.ts: the local session partials of commit
- * 962edf0 and before gave results that differed from one phase on long out-of-order inputs); neither
+ * graph keeps them in one phase, core/graph/local-aggregation.ts: the local session partials this file
+ * had up to commit cf7e7b7 gave results that differed from one phase on long out-of-order inputs); neither
  * are global windows. Their records go on as they are.
  *
  * Adaptive, as Trino's partial aggregation: when the first `skip.sample` records it aggregated made
