@@ -61,6 +61,28 @@ describe.each(kinds)('%s checkpoint storage', (_name, make) => {
   });
 });
 
+describe('HDFS checkpoint storage: a rewrite is DELETE + RENAME', () => {
+  it('between the two, or after a writer died there, the file reads and lists as its new version; remove takes both', async () => {
+    const storage = checkpointStorageFor('hdfs://nn:8020/rw', {}, { 'checkpoint.webhdfs': hdfs.url, 'checkpoint.hdfs-user': 'rlink' });
+    const client = new WebHdfsClient({ baseUrl: hdfs.url, user: 'rlink' });
+    const file = 'hdfs://nn:8020/rw/jobs/j1.json';
+    await storage.writeFile(file, 'v1');
+    // The writer's CREATE of the temporary file and its DELETE of the file, then it dies before RENAME.
+    await client.create('/rw/jobs/j1.json.tmp', Buffer.from('v2'), { overwrite: true });
+    await client.delete('/rw/jobs/j1.json', false);
+    expect((await storage.readFile(file))?.toString()).toBe('v2');
+    expect(await storage.list('hdfs://nn:8020/rw/jobs')).toEqual(['j1.json']);
+    // Both names present (CREATE done, DELETE not yet): the file as it was, listed once.
+    await storage.writeFile(file, 'v3');
+    await client.create('/rw/jobs/j1.json.tmp', Buffer.from('v4'), { overwrite: true });
+    expect((await storage.readFile(file))?.toString()).toBe('v3');
+    expect(await storage.list('hdfs://nn:8020/rw/jobs')).toEqual(['j1.json']);
+    await storage.remove(file, false);
+    expect(await storage.readFile(file)).toBeNull();
+    expect(await storage.list('hdfs://nn:8020/rw/jobs')).toEqual([]);
+  });
+});
+
 describe('checkpointStorageFor', () => {
   it('plain paths are local; hdfs:// goes through WebHDFS and keeps hdfs:// URLs in joined paths', () => {
     expect(checkpointStorageFor('/data/cp', {})).toBeInstanceOf(LocalCheckpointStorage);

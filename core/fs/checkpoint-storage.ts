@@ -35,6 +35,8 @@ export interface CheckpointStorage {
   readonly describe: string;
 }
 
+/** Where WebHdfsCheckpointStorage writes a file before renaming it into place. */
+const HDFS_TMP = '.tmp';
 const PRIVATE_DIR = 0o700;
 const PRIVATE_FILE = 0o600;
 
@@ -105,7 +107,15 @@ export class LocalCheckpointStorage implements CheckpointStorage {
   join(...parts: string[]): string { return join(...parts); }
 }
 
-/** HDFS through WebHDFS; paths are hdfs://authority/path URLs (a plain absolute path is taken as on this authority). */
+/**
+ * HDFS through WebHDFS; paths are hdfs://authority/path URLs (a plain absolute path is taken as on this authority).
+ *
+ * HDFS's RENAME does not replace an existing file, so rewriting one is: CREATE `<path>.tmp`, DELETE
+ * `<path>`, RENAME. Between the last two (and forever, if the writer dies there) only the complete
+ * `<path>.tmp` holds the file: reads fall back to it and listings show it under the file's name, so
+ * a reader sees the old version or the new one, never none (a job manager taking over must not miss
+ * a job record that was being rewritten).
+ */
 export class WebHdfsCheckpointStorage implements CheckpointStorage {
   readonly describe: string;
 
@@ -115,7 +125,7 @@ export class WebHdfsCheckpointStorage implements CheckpointStorage {
 
   async writeFile(path: string, data: Buffer | string): Promise<void> {
     const target = this.pathOf(path);
-    const tmp = `${target}.tmp`;
+    const tmp = `${target}${HDFS_TMP}`;
     await this.client.create(tmp, data, { overwrite: true }); // CREATE makes the missing parents
     if (await this.client.rename(tmp, target)) return;
     // HDFS's rename does not replace an existing file
@@ -134,17 +144,31 @@ export class WebHdfsCheckpointStorage implements CheckpointStorage {
     }
   }
 
-  readFile(path: string): Promise<Buffer | null> { return this.client.tryOpen(this.pathOf(path)); }
+  /** The file, or its complete rewrite while (or if) it waits in `<path>.tmp` to be renamed. */
+  async readFile(path: string): Promise<Buffer | null> {
+    const p = this.pathOf(path);
+    return (await this.client.tryOpen(p)) ?? (await this.client.tryOpen(`${p}${HDFS_TMP}`)) ?? (await this.client.tryOpen(p)); // renamed in between
+  }
 
   async list(dir: string): Promise<string[]> {
     const p = this.pathOf(dir);
     if (!(await this.client.getFileStatus(p))) return [];
-    return (await this.client.listStatus(p)).map((s) => s.pathSuffix).sort();
+    const names = new Set((await this.client.listStatus(p)).map((s) => s.pathSuffix));
+    for (const n of [...names]) {
+      if (!n.endsWith(HDFS_TMP)) continue;
+      names.delete(n);
+      names.add(n.slice(0, -HDFS_TMP.length)); // a rewrite between DELETE and RENAME
+    }
+    return [...names].sort();
   }
 
   mkdirs(dir: string): Promise<void> { return this.client.mkdirs(this.pathOf(dir)); }
 
-  async remove(path: string, recursive: boolean): Promise<void> { await this.client.delete(this.pathOf(path), recursive); }
+  async remove(path: string, recursive: boolean): Promise<void> {
+    const p = this.pathOf(path);
+    await this.client.delete(p, recursive);
+    await this.client.delete(`${p}${HDFS_TMP}`, false); // a rewrite a dead writer left, which reads would take for the file
+  }
 
   join(...parts: string[]): string {
     const [first = '', ...rest] = parts;
