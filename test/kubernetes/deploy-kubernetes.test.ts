@@ -104,7 +104,8 @@ describe('rlink deploy kubernetes', () => {
       const s = JSON.parse((await rlink(['status', 'kubernetes', '--name', 'failover', '--config', '/nonexistent/standalone.yaml', '--json'], { env })).stdout);
       return s as { jobs: Array<{ jid: string; state: string }>; pods: Array<{ pod: string; component: string; restarts: number; ready: boolean }> };
     };
-    const completed = () => readdirSync(join(chk, jobId)).filter((d) => d.startsWith('chk-') && existsSync(join(chk, jobId, d, '_metadata'))).length;
+    // The newest completed checkpoint's id (not how many there are: only the last 3 are kept, so a count stops at 3).
+    const completed = () => Math.max(0, ...readdirSync(join(chk, jobId)).filter((d) => /^chk-\d+$/.test(d) && existsSync(join(chk, jobId, d, '_metadata'))).map((d) => Number(d.slice(4))));
     await expect.poll(() => (existsSync(join(chk, jobId)) ? completed() : 0), { timeout: 30_000 }).toBeGreaterThan(0);
 
     // 1. The container's process dies: the kubelet restarts it in the same pod.
