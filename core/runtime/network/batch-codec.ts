@@ -33,17 +33,8 @@ export interface Codec {
   strCount: number;
   /** Fills nums and lens; returns the string columns concatenated, or false when a record does not fit. */
   encode(values: unknown[], n: number, nums: Float64Array, lens: Uint32Array): string | false;
-  /**
-   * As encode, but writes the string columns' UTF-16 code units into `bytes` from code unit `at`:
-   * returns the index after the last one, NO_ROOM when they would pass `end`, or NO_SHAPE when a
-   * record does not fit. (Appending to one string and writing it once beats a loop of charCodeAt.)
-   */
-  encodeInto(values: unknown[], n: number, nums: Float64Array, lens: Uint32Array, bytes: Buffer, at: number, end: number): number;
   decode(n: number, nums: Float64Array, strs: string, lens: Uint32Array): unknown[];
 }
-
-export const NO_ROOM = -1;
-export const NO_SHAPE = -2;
 
 const codecs = new Map<string, Codec>();
 const MAX_CODECS = 256;
@@ -74,30 +65,17 @@ function codecFor(sample: Record<string, unknown>): { key: string; codec: Codec;
 
 function compile(fields: string[], types: string): Codec {
   const checks: string[] = [];
-  const checksInto: string[] = [];
   const props: string[] = [];
   let numCount = 0, strCount = 0;
   fields.forEach((f, j) => {
     const q = JSON.stringify(f);
     const t = types[j];
     checks.push(`const x${j} = v[${q}];`);
-    checksInto.push(`const x${j} = v[${q}];`);
     // Integer values come back as small integers, not doubles: objects decoded here then have the same
     // field representations as objects made in this thread, and V8 keeps one hidden class for both.
-    if (t === 'n') {
-      checks.push(`if (typeof x${j} !== 'number') return false; nums[ni++] = x${j};`);
-      checksInto.push(`if (typeof x${j} !== 'number') return ${NO_SHAPE}; nums[ni++] = x${j};`);
-      props.push(`${q}: ((d = nums[ni++]) === (d | 0) && (d !== 0 || 1 / d > 0) ? d | 0 : d)`); numCount++;
-    } else if (t === 'b') {
-      checks.push(`if (typeof x${j} !== 'boolean') return false; nums[ni++] = x${j} ? 1 : 0;`);
-      checksInto.push(`if (typeof x${j} !== 'boolean') return ${NO_SHAPE}; nums[ni++] = x${j} ? 1 : 0;`);
-      props.push(`${q}: nums[ni++] === 1`); numCount++;
-    } else {
-      checks.push(`if (typeof x${j} !== 'string') return false; s += x${j}; lens[si++] = x${j}.length;`);
-      checksInto.push(`if (typeof x${j} !== 'string') return ${NO_SHAPE};
-      s += x${j}; lens[si++] = x${j}.length;`);
-      props.push(`${q}: strs.substring(sp, sp += lens[si++])`); strCount++;
-    }
+    if (t === 'n') { checks.push(`if (typeof x${j} !== 'number') return false; nums[ni++] = x${j};`); props.push(`${q}: ((d = nums[ni++]) === (d | 0) && (d !== 0 || 1 / d > 0) ? d | 0 : d)`); numCount++; }
+    else if (t === 'b') { checks.push(`if (typeof x${j} !== 'boolean') return false; nums[ni++] = x${j} ? 1 : 0;`); props.push(`${q}: nums[ni++] === 1`); numCount++; }
+    else { checks.push(`if (typeof x${j} !== 'string') return false; s += x${j}; lens[si++] = x${j}.length;`); props.push(`${q}: strs.substring(sp, sp += lens[si++])`); strCount++; }
   });
   /* eslint-disable no-new-func -- generated from field names quoted with JSON.stringify */
   // Strings are appended to one string (a rope V8 flattens once): cheaper than an array of parts and a join.
@@ -113,32 +91,18 @@ function compile(fields: string[], types: string): Codec {
     }
     return s;
   };`)(fields) as Codec['encode'];
-  const encodeInto = new Function('F', `return function encodeInto(values, n, nums, lens, bytes, at, end) {
-    let ni = 0, si = 0, s = '';
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      if (v === null || typeof v !== 'object' || v.constructor !== Object) return ${NO_SHAPE};
-      let c = 0;
-      for (const k in v) { if (k !== F[c]) return ${NO_SHAPE}; c++; }
-      if (c !== ${fields.length}) return ${NO_SHAPE};
-      ${checksInto.join('\n      ')}
-    }
-    if (at + s.length > end) return ${NO_ROOM};
-    if (s.length > 0) bytes.write(s, 2 * at, 'utf16le');
-    return at + s.length;
-  };`)(fields) as Codec['encodeInto'];
   const decode = new Function('n', 'nums', 'strs', 'lens', `
     const out = new Array(n);
     let ni = 0, si = 0, sp = 0, d = 0;
     for (let i = 0; i < n; i++) out[i] = { ${props.join(', ')} };
     return out;`) as Codec['decode'];
-  return { numCount, strCount, encode, encodeInto, decode };
+  return { numCount, strCount, encode, decode };
 }
 
 /**
  * The columnar codec for a batch of records shaped like its first one (undefined when the batch is not
  * one of same-shaped flat objects by its first record; the codec's encode still checks every record).
- * For writers that encode into memory of their own (ring-channel.ts).
+ * For writers that encode into memory of their own (batch-ring.ts).
  */
 export function columnarCodec(values: unknown[]): { codec: Codec; fields: string[]; types: string } | undefined {
   const first = values[0];
@@ -163,8 +127,7 @@ export function encodeBatch(values: unknown[], timestamps: number[]): EncodedBat
   if (n === 0) return { n, ts, values };
   const first = values[0];
   if (typeof first === 'string' || typeof first === 'number') return encodePrimitive(values, n, ts, typeof first === 'string' ? 's' : 'n');
-  if (first === null || typeof first !== 'object' || (first as object).constructor !== Object) return { n, ts, values };
-  const c = codecFor(first as Record<string, unknown>);
+  const c = columnarCodec(values);
   if (!c) return { n, ts, values };
   const nums = new Float64Array(n * c.codec.numCount);
   const lens = new Uint32Array(n * c.codec.strCount);

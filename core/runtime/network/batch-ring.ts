@@ -1,4 +1,4 @@
-import { NO_ROOM, NO_SHAPE, type Codec } from './batch-codec';
+import type { Codec } from './batch-codec';
 
 /**
  * A single-producer single-consumer ring of columnar record batches in a SharedArrayBuffer, between
@@ -31,27 +31,44 @@ const ENTRY_HEADER = 16;
 const WRAP = -1;
 
 const align8 = (x: number): number => (x + 7) & ~7;
+/** What an entry's encoding can end in besides its size. */
+const NO_ROOM = -1;
+const NO_SHAPE = -2;
 
 export function createRingBuffer(capacity: number): SharedArrayBuffer {
   if (capacity < 1024 || (capacity & (capacity - 1)) !== 0) throw new RangeError(`ring capacity must be a power of two ≥ 1024, not ${capacity}`);
   return new SharedArrayBuffer(HEADER + capacity);
 }
 
-/** The producer's end. */
-export class RingWriter {
-  private readonly released: Int32Array;
-  private readonly i32: Int32Array;
-  /** The whole buffer as bytes (string columns are written through it). */
-  private readonly bytes: Buffer;
-  private readonly capacity: number;
-  private written = 0;
+/** Where an entry of `n` records of `codec`'s shape at data offset `off` keeps its columns (absolute byte offsets). */
+function layout(off: number, n: number, codec: Codec): { ts: number; nums: number; lens: number; strs: number } {
+  const ts = HEADER + off + ENTRY_HEADER;
+  const nums = ts + 8 * n;
+  const lens = nums + 8 * n * codec.numCount;
+  return { ts, nums, lens, strs: lens + align8(4 * n * codec.strCount) };
+}
 
-  constructor(private readonly sab: SharedArrayBuffer) {
+/** What both ends share: the views of the buffer. */
+abstract class RingEnd {
+  /** R, the bytes the consumer has released. */
+  protected readonly released: Int32Array;
+  /** The data, as int32 (entry headers). */
+  protected readonly i32: Int32Array;
+  /** The whole buffer as bytes (the string columns). */
+  protected readonly bytes: Buffer;
+  protected readonly capacity: number;
+
+  constructor(protected readonly sab: SharedArrayBuffer) {
     this.capacity = sab.byteLength - HEADER;
     this.released = new Int32Array(sab, 0, 1);
     this.i32 = new Int32Array(sab, HEADER);
     this.bytes = Buffer.from(sab);
   }
+}
+
+/** The producer's end. */
+export class RingWriter extends RingEnd {
+  private written = 0;
 
   /**
    * Encodes the batch into the ring with `codec`; returns the entry's bytes, or false when it does not
@@ -59,13 +76,11 @@ export class RingWriter {
    * Nothing is announced: the caller announces a written entry on the port.
    */
   write(values: unknown[], timestamps: number[], codec: Codec): number | false {
-    const n = values.length;
-    const fixed = ENTRY_HEADER + 8 * n + 8 * n * codec.numCount + align8(4 * n * codec.strCount);
     const free = this.capacity - ((this.written - (Atomics.load(this.released, 0) >>> 0)) >>> 0);
     const off = this.written & (this.capacity - 1);
     const room = this.capacity - off;
     // Before the end if it fits there; else from the beginning, the rest marked skipped.
-    const size = room >= fixed + 8 ? this.encode(values, timestamps, codec, off, Math.min(room, free)) : NO_ROOM;
+    const size = this.encode(values, timestamps, codec, off, Math.min(room, free));
     if (size >= 0) { this.written = (this.written + size) >>> 0; return size; }
     if (size === NO_SHAPE || off === 0 || free <= room) return false;
     const wrapped = this.encode(values, timestamps, codec, 0, free - room);
@@ -78,41 +93,27 @@ export class RingWriter {
   /** Encodes an entry at `off` in at most `limit` bytes: its size, NO_ROOM or NO_SHAPE. */
   private encode(values: unknown[], timestamps: number[], codec: Codec, off: number, limit: number): number {
     const n = values.length;
-    const fixed = ENTRY_HEADER + 8 * n + 8 * n * codec.numCount + align8(4 * n * codec.strCount);
+    const at = layout(off, n, codec);
+    const fixed = at.strs - HEADER - off;
     if (fixed > limit) return NO_ROOM;
-    const at = HEADER + off;
-    const ts = new Float64Array(this.sab, at + ENTRY_HEADER, n);
+    const ts = new Float64Array(this.sab, at.ts, n);
     for (let i = 0; i < n; i++) ts[i] = timestamps[i]!;
-    const numsAt = at + ENTRY_HEADER + 8 * n;
-    const nums = new Float64Array(this.sab, numsAt, n * codec.numCount);
-    const lens = new Uint32Array(this.sab, numsAt + 8 * n * codec.numCount, n * codec.strCount);
-    const strsAt = (at + fixed) >> 1;
-    const end = codec.encodeInto(values, n, nums, lens, this.bytes, strsAt, (at + limit) >> 1);
-    if (end < 0) return end;
-    const size = fixed + align8(2 * (end - strsAt));
+    const strs = codec.encode(values, n, new Float64Array(this.sab, at.nums, n * codec.numCount), new Uint32Array(this.sab, at.lens, n * codec.strCount));
+    if (strs === false) return NO_SHAPE;
+    const size = fixed + align8(2 * strs.length);
     if (size > limit) return NO_ROOM;
+    if (strs.length > 0) this.bytes.write(strs, at.strs, 'utf16le');
     const h = off >> 2;
     this.i32[h] = size;
     this.i32[h + 1] = n;
-    this.i32[h + 2] = end - strsAt;
+    this.i32[h + 2] = strs.length;
     return size;
   }
 }
 
 /** The consumer's end: reads the entries in the order the producer wrote them. */
-export class RingReader {
-  private readonly released: Int32Array;
-  private readonly i32: Int32Array;
-  private readonly bytes: Buffer;
-  private readonly capacity: number;
+export class RingReader extends RingEnd {
   private read = 0;
-
-  constructor(private readonly sab: SharedArrayBuffer) {
-    this.capacity = sab.byteLength - HEADER;
-    this.released = new Int32Array(sab, 0, 1);
-    this.i32 = new Int32Array(sab, HEADER);
-    this.bytes = Buffer.from(sab, HEADER);
-  }
 
   /** Decodes the next entry with `codec` and releases its space; returns the records and the entry's bytes. */
   next(codec: Codec): { values: unknown[]; timestamps: number[]; bytes: number } {
@@ -125,16 +126,12 @@ export class RingReader {
     const size = this.i32[h]!;
     const n = this.i32[h + 1]!;
     const sl = this.i32[h + 2]!;
-    const ts = new Float64Array(this.sab, HEADER + off + ENTRY_HEADER, n);
+    const at = layout(off, n, codec);
+    const ts = new Float64Array(this.sab, at.ts, n);
     const timestamps = new Array<number>(n);
     for (let i = 0; i < n; i++) timestamps[i] = ts[i]!;
-    const numsAt = HEADER + off + ENTRY_HEADER + 8 * n;
-    const nums = new Float64Array(this.sab, numsAt, n * codec.numCount);
-    const lensAt = numsAt + 8 * n * codec.numCount;
-    const lens = new Uint32Array(this.sab, lensAt, n * codec.strCount);
-    const strsAt = lensAt - HEADER + align8(4 * n * codec.strCount);
-    const strs = sl > 0 ? this.bytes.toString('utf16le', strsAt, strsAt + 2 * sl) : '';
-    const values = codec.decode(n, nums, strs, lens);
+    const strs = sl > 0 ? this.bytes.toString('utf16le', at.strs, at.strs + 2 * sl) : '';
+    const values = codec.decode(n, new Float64Array(this.sab, at.nums, n * codec.numCount), strs, new Uint32Array(this.sab, at.lens, n * codec.strCount));
     this.read = (this.read + size) >>> 0;
     Atomics.store(this.released, 0, this.read | 0);
     return { values, timestamps, bytes: size };
