@@ -8,7 +8,7 @@ import { DATA_FRAME_VERSION, decodeFrameBody, decodeFrameHeader, encodeCreditFra
 import {
   DATA_ADDRESS_HEADER, DATA_CLOSE, DATA_SOCKET_PATH, FRAME_VERSION_HEADER, SLOT_DIRECTORY_PATH, TASKMANAGER_HEADER, headerSafe, slotDirectoryUrl,
 } from '../../core/protocol/data-socket';
-import type { InputChannel } from '../../core/runtime/network/channel';
+import { EAGER_CREDITS, type InputChannel } from '../../core/runtime/network/channel';
 import { attemptPrefix, isOfAttempt, parseWireChannelId, type AttemptRef } from '../../core/protocol/channel-ids';
 import { decodeBatch, encodedBytes } from '../../core/runtime/network/batch-codec';
 import { NetworkOutputChannel } from './network-output-channel';
@@ -93,12 +93,6 @@ export interface DataPlaneStats {
 }
 
 interface Output { channel: NetworkOutputChannel; conn: PeerConnection }
-/**
- * Credits owed at which they go back at once rather than at the end of the event-loop turn: a quarter
- * of the default window of 32.
- */
-const EAGER_CREDITS = 8;
-
 /** `owed`: credits the consumer returned, not yet sent to the producer (coalesced per event-loop turn). */
 interface Input { channelId: string; input: InputChannel; conn?: PeerConnection; owed: number; onBytes: (n: number) => void }
 
@@ -191,8 +185,7 @@ export class DataPlane {
     this.inputs.set(channelId, binding);
     input.onConsumed = (n) => {
       binding.owed += n;
-      // A consumer working through a burst returns credit as it goes: held to the end of the burst, the
-      // producer would sit without credit while the consumer works, and the two would take turns.
+      // A consumer working through a burst returns credit as it goes (channel.ts: EAGER_CREDITS).
       if (binding.owed >= EAGER_CREDITS) { this.sendCredits(binding); return; }
       this.creditsOwed.add(binding);
       this.scheduleCredits();

@@ -18,6 +18,13 @@ export interface OutputChannel {
 }
 
 /**
+ * Credits a consumer has taken at which its transport returns them at once, not at the end of the
+ * turn (a quarter of the default window of 32): held to the end of a burst, the producer would sit
+ * without credit while the consumer works, and the two would take turns.
+ */
+export const EAGER_CREDITS = 8;
+
+/**
  * A batch the transport received but has not decoded: decoded when the input gate takes it, so its
  * records are made just before they are processed and die young (decoded on arrival, a window of
  * batches in flight outlives a minor GC and is promoted to the old generation).

@@ -2,7 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { StreamElement } from '../elements';
 import { codecOf, columnarCodec, decodeBatch, encodeBatch, encodedBytes, transferables, type Codec, type EncodedBatch } from './batch-codec';
 import { RingReader, RingWriter, createRingBuffer } from './batch-ring';
-import type { InputChannel, OutputChannel } from './channel';
+import { EAGER_CREDITS, type InputChannel, type OutputChannel } from './channel';
 
 /**
  * A channel between two worker threads of one process, over a MessagePort. Batches of same-shaped
@@ -22,9 +22,6 @@ import type { InputChannel, OutputChannel } from './channel';
 export type PortMessage = { e: StreamElement } | { b: EncodedBatch } | { c: number };
 /** What a port carries between threads: the messages a network frame can carry too, and the ring's. */
 type PortWireMessage = PortMessage | number | { ring: SharedArrayBuffer } | { k: [string[], string] };
-
-/** Credits taken at which the consumer returns them at once (a quarter of the default window of 32). */
-const EAGER_CREDITS = 8;
 
 /** Bytes of a channel's ring: a few dozen batches of small records (allocated with the first batch). */
 export const RING_BYTES = 1 << 20;
@@ -97,8 +94,7 @@ export function bindPortInput(port: MessagePort, input: InputChannel, onBytes: (
   const flush = (): void => { if (owed > 0) { const c = owed; owed = 0; port.postMessage({ c } satisfies PortMessage); } };
   input.onConsumed = (n) => {
     owed += n;
-    // Coalesced: one credit message per task turn, or per EAGER_CREDITS elements taken in a long turn
-    // (held to the end of a burst, the producer would wait while the consumer works: they would take turns).
+    // Coalesced: one credit message per task turn, or per EAGER_CREDITS elements taken in a long turn.
     if (owed >= EAGER_CREDITS) { flush(); return; }
     if (!scheduled) {
       scheduled = true;
