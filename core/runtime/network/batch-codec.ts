@@ -33,8 +33,20 @@ export interface Codec {
   strCount: number;
   /** Fills nums and lens; returns the string columns concatenated, or false when a record does not fit. */
   encode(values: unknown[], n: number, nums: Float64Array, lens: Uint32Array): string | false;
+  /**
+   * The same, writing the string columns as Latin-1 bytes into `bytes` from `pos`, before `end`: returns
+   * the position after the last, or NO_ROOM, NO_SHAPE (a record does not fit) or NOT_LATIN1 (a
+   * character above U+00FF: use `encode`). For writers into memory of their own (batch-ring.ts): no
+   * string is built, and the reader makes one-byte strings, which V8 makes and reads faster.
+   */
+  encodeLatin1(values: unknown[], n: number, nums: Float64Array, lens: Uint32Array, bytes: Uint8Array, pos: number, end: number): number;
   decode(n: number, nums: Float64Array, strs: string, lens: Uint32Array): unknown[];
 }
+
+/** What `Codec.encodeLatin1` returns when it wrote nothing usable. */
+export const NO_ROOM = -1;
+export const NO_SHAPE = -2;
+export const NOT_LATIN1 = -3;
 
 const codecs = new Map<string, Codec>();
 const MAX_CODECS = 256;
@@ -64,39 +76,61 @@ function codecFor(sample: Record<string, unknown>): { key: string; codec: Codec;
 }
 
 function compile(fields: string[], types: string): Codec {
-  const checks: string[] = [];
   const props: string[] = [];
   let numCount = 0, strCount = 0;
-  fields.forEach((f, j) => {
-    const q = JSON.stringify(f);
-    const t = types[j];
-    checks.push(`const x${j} = v[${q}];`);
+  for (let j = 0; j < fields.length; j++) {
+    const q = JSON.stringify(fields[j]);
     // Integer values come back as small integers, not doubles: objects decoded here then have the same
     // field representations as objects made in this thread, and V8 keeps one hidden class for both.
-    if (t === 'n') { checks.push(`if (typeof x${j} !== 'number') return false; nums[ni++] = x${j};`); props.push(`${q}: ((d = nums[ni++]) === (d | 0) && (d !== 0 || 1 / d > 0) ? d | 0 : d)`); numCount++; }
-    else if (t === 'b') { checks.push(`if (typeof x${j} !== 'boolean') return false; nums[ni++] = x${j} ? 1 : 0;`); props.push(`${q}: nums[ni++] === 1`); numCount++; }
-    else { checks.push(`if (typeof x${j} !== 'string') return false; s += x${j}; lens[si++] = x${j}.length;`); props.push(`${q}: strs.substring(sp, sp += lens[si++])`); strCount++; }
-  });
+    if (types[j] === 'n') { props.push(`${q}: ((d = nums[ni++]) === (d | 0) && (d !== 0 || 1 / d > 0) ? d | 0 : d)`); numCount++; }
+    else if (types[j] === 'b') { props.push(`${q}: nums[ni++] === 1`); numCount++; }
+    else { props.push(`${q}: strs.substring(sp, sp += lens[si++])`); strCount++; }
+  }
   /* eslint-disable no-new-func -- generated from field names quoted with JSON.stringify */
-  // Strings are appended to one string (a rope V8 flattens once): cheaper than an array of parts and a join.
-  const encode = new Function('F', `return function encode(values, n, nums, lens) {
-    let ni = 0, si = 0, s = '';
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      if (v === null || typeof v !== 'object' || v.constructor !== Object) return false;
-      let c = 0;
-      for (const k in v) { if (k !== F[c]) return false; c++; }
-      if (c !== ${fields.length}) return false;
-      ${checks.join('\n      ')}
-    }
-    return s;
-  };`)(fields) as Codec['encode'];
   const decode = new Function('n', 'nums', 'strs', 'lens', `
     const out = new Array(n);
     let ni = 0, si = 0, sp = 0, d = 0;
     for (let i = 0; i < n; i++) out[i] = { ${props.join(', ')} };
     return out;`) as Codec['decode'];
-  return { numCount, strCount, encode, decode };
+  return {
+    numCount, strCount, decode,
+    encode: new Function('F', encoderSource(fields, types, 'rope'))(fields) as Codec['encode'],
+    encodeLatin1: new Function('F', encoderSource(fields, types, 'latin1'))(fields) as Codec['encodeLatin1'],
+  };
+}
+
+/**
+ * The source of an encoder: the exact-shape check and the numeric columns are the same for both; the
+ * strings are appended to one string (a rope V8 flattens once: cheaper than an array of parts and a
+ * join), or written as Latin-1 bytes.
+ */
+function encoderSource(fields: string[], types: string, strings: 'rope' | 'latin1'): string {
+  const rope = strings === 'rope';
+  const fail = rope ? 'false' : String(NO_SHAPE);
+  const checks = fields.map((f, j) => {
+    const x = `x${j}`;
+    const read = `const ${x} = v[${JSON.stringify(f)}];`;
+    if (types[j] === 'n') return `${read} if (typeof ${x} !== 'number') return ${fail}; nums[ni++] = ${x};`;
+    if (types[j] === 'b') return `${read} if (typeof ${x} !== 'boolean') return ${fail}; nums[ni++] = ${x} ? 1 : 0;`;
+    if (rope) return `${read} if (typeof ${x} !== 'string') return false; s += ${x}; lens[si++] = ${x}.length;`;
+    return `${read} if (typeof ${x} !== 'string') return ${NO_SHAPE};
+      const l${j} = ${x}.length;
+      if (p + l${j} > end) return ${NO_ROOM};
+      for (let c = 0; c < l${j}; c++) { const ch = ${x}.charCodeAt(c); if (ch > 255) return ${NOT_LATIN1}; bytes[p + c] = ch; }
+      p += l${j}; lens[si++] = l${j};`;
+  });
+  return `return function ${rope ? 'encode(values, n, nums, lens)' : 'encodeLatin1(values, n, nums, lens, bytes, p, end)'} {
+    let ni = 0, si = 0${rope ? ", s = ''" : ''};
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v === null || typeof v !== 'object' || v.constructor !== Object) return ${fail};
+      let c = 0;
+      for (const k in v) { if (k !== F[c]) return ${fail}; c++; }
+      if (c !== ${fields.length}) return ${fail};
+      ${checks.join('\n      ')}
+    }
+    return ${rope ? 's' : 'p'};
+  };`;
 }
 
 /**

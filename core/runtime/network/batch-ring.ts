@@ -1,4 +1,4 @@
-import type { Codec } from './batch-codec';
+import { NO_ROOM, NO_SHAPE, NOT_LATIN1, type Codec } from './batch-codec';
 
 /**
  * A single-producer single-consumer ring of columnar record batches in a SharedArrayBuffer, between
@@ -17,10 +17,12 @@ import type { Codec } from './batch-codec';
  *
  *   entry (8-aligned, never wrapping round the end):
  *     ┌──────────┬──────┬───────────┬─────────┬────────┬───────────────┬────────────────┬──────────────────┐
- *     │ size i32 │ n i32│ sl i32    │ 0 i32   │ ts     │ nums          │ lens, pad → 8  │ strs, pad → 8    │
- *     │ (bytes)  │      │ (UTF-16)  │         │ f64×n  │ f64×n×numeric │ u32×n×strings  │ UTF-16LE, sl     │
+ *     │ size i32 │ n i32│ sl i32    │ enc i32 │ ts     │ nums          │ lens, pad → 8  │ strs, pad → 8    │
+ *     │ (bytes)  │      │ (chars)   │         │ f64×n  │ f64×n×numeric │ u32×n×strings  │ sl chars, enc    │
  *     └──────────┴──────┴───────────┴─────────┴────────┴───────────────┴────────────────┴──────────────────┘
- *   A size of -1 is a wrap marker: the next entry starts at the beginning of the data.
+ *   A size of -1 is a wrap marker: the next entry starts at the beginning of the data. enc: 1 when the
+ *   strings are Latin-1 (a byte a character, written without building a string, read back as one-byte
+ *   strings: the usual case), 0 when some character is above U+00FF (UTF-16LE, two bytes each).
  *
  * Ordering between threads: the producer's plain writes of an entry happen before its postMessage,
  * which happens before the consumer's reads; the consumer's reads happen before its Atomics.store of
@@ -31,9 +33,9 @@ const ENTRY_HEADER = 16;
 const WRAP = -1;
 
 const align8 = (x: number): number => (x + 7) & ~7;
-/** What an entry's encoding can end in besides its size. */
-const NO_ROOM = -1;
-const NO_SHAPE = -2;
+/** An entry's string encoding (header word 3). */
+const UTF16 = 0;
+const LATIN1 = 1;
 
 export function createRingBuffer(capacity: number): SharedArrayBuffer {
   if (capacity < 1024 || (capacity & (capacity - 1)) !== 0) throw new RangeError(`ring capacity must be a power of two ≥ 1024, not ${capacity}`);
@@ -98,15 +100,26 @@ export class RingWriter extends RingEnd {
     if (fixed > limit) return NO_ROOM;
     const ts = new Float64Array(this.sab, at.ts, n);
     for (let i = 0; i < n; i++) ts[i] = timestamps[i]!;
-    const strs = codec.encode(values, n, new Float64Array(this.sab, at.nums, n * codec.numCount), new Uint32Array(this.sab, at.lens, n * codec.strCount));
-    if (strs === false) return NO_SHAPE;
-    const size = fixed + align8(2 * strs.length);
-    if (size > limit) return NO_ROOM;
-    if (strs.length > 0) this.bytes.write(strs, at.strs, 'utf16le');
+    const nums = new Float64Array(this.sab, at.nums, n * codec.numCount);
+    const lens = new Uint32Array(this.sab, at.lens, n * codec.strCount);
+    const base = HEADER + off;
+    const end = codec.encodeLatin1(values, n, nums, lens, this.bytes, at.strs, base + limit);
+    if (end === NO_SHAPE || end === NO_ROOM) return end;
+    let size: number, sl: number, enc: number;
+    if (end !== NOT_LATIN1) { size = align8(end - base); sl = end - at.strs; enc = LATIN1; }
+    else {
+      const strs = codec.encode(values, n, nums, lens);
+      if (strs === false) return NO_SHAPE;
+      size = fixed + align8(2 * strs.length);
+      if (size > limit) return NO_ROOM;
+      this.bytes.write(strs, at.strs, 'utf16le');
+      sl = strs.length; enc = UTF16;
+    }
     const h = off >> 2;
     this.i32[h] = size;
     this.i32[h + 1] = n;
-    this.i32[h + 2] = strs.length;
+    this.i32[h + 2] = sl;
+    this.i32[h + 3] = enc;
     return size;
   }
 }
@@ -130,7 +143,7 @@ export class RingReader extends RingEnd {
     const ts = new Float64Array(this.sab, at.ts, n);
     const timestamps = new Array<number>(n);
     for (let i = 0; i < n; i++) timestamps[i] = ts[i]!;
-    const strs = sl > 0 ? this.bytes.toString('utf16le', at.strs, at.strs + 2 * sl) : '';
+    const strs = sl === 0 ? '' : this.i32[h + 3] === LATIN1 ? this.bytes.toString('latin1', at.strs, at.strs + sl) : this.bytes.toString('utf16le', at.strs, at.strs + 2 * sl);
     const values = codec.decode(n, new Float64Array(this.sab, at.nums, n * codec.numCount), strs, new Uint32Array(this.sab, at.lens, n * codec.strCount));
     this.read = (this.read + size) >>> 0;
     Atomics.store(this.released, 0, this.read | 0);

@@ -82,4 +82,25 @@ describe('cross-thread port channel with a shared ring', () => {
       expect(kinds.filter((k) => k === 'ring')).toHaveLength(1);
     } finally { port1.close(); port2.close(); }
   });
+
+  it('writes Latin-1 strings a byte a character and others as UTF-16, both read back equal', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const out = new PortOutputChannel('c', port1, 1_000, 1 << 16);
+    const input = new InputChannel('c', 0);
+    const got: unknown[][] = [];
+    input.onAvailable = () => { for (let e = input.take(); e; e = input.take()) if (e.kind === 'records') got.push(e.values); };
+    const bytes: number[] = [];
+    out.onBytes = (n) => { bytes.push(n); };
+    bindPortInput(port2, input);
+    try {
+      const latin1 = Array.from({ length: 64 }, (_, i) => ({ key: `clé-${i}-\u00ff`, v: i }));
+      const wide = Array.from({ length: 64 }, (_, i) => ({ key: `clé-${i}-\u0100`, v: i })); // same length, one char above U+00FF
+      for (const values of [latin1, wide, latin1]) out.send({ kind: 'records', values, timestamps: values.map((r) => r.v) });
+      await until(() => got.length === 3);
+      expect(got).toEqual([latin1, wide, latin1]);
+      const chars = latin1.reduce((n, r) => n + r.key.length, 0);
+      expect(bytes[1]! - bytes[0]!).toBeGreaterThanOrEqual(chars - 8); // UTF-16 takes about a byte more per character
+      expect(bytes[2]).toBe(bytes[0]);
+    } finally { port1.close(); port2.close(); }
+  });
 });
