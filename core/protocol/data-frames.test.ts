@@ -1,11 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { decodeBatch, encodeBatch } from '../runtime/network/batch-codec';
+import { decodeBatch, encodeBatch, encodedBytes } from '../runtime/network/batch-codec';
 import type { StreamElement } from '../runtime/elements';
 import { RlinkError } from '../errors';
 import {
   DATA_FRAME_VERSION, decodeFrame, decodeFrameHeader, encodeFrame, encodeBatchFrame, encodeCreditFrame,
-  encodeElementFrame, type PortMessage,
+  encodeElementFrame, encodeRecordsFrame, type PortMessage,
 } from './data-frames';
 
 /** The frame at byte offset `shift` of a larger buffer: misaligned for shift % 8 ≠ 0. */
@@ -56,6 +56,30 @@ describe('data frames', () => {
       const out = roundTripBatch(recs, ts, shift);
       expect(out.values).toEqual(recs);
       expect(out.timestamps).toEqual(ts);
+    }));
+  });
+
+  it('encodes Latin-1 record batches straight into a frame that decodes to them; declines anything else', () => {
+    const latin1Key = fc.string({ unit: fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c)), maxLength: 12 });
+    const key = fc.oneof({ weight: 4, arbitrary: latin1Key }, { weight: 1, arbitrary: anyUnitString });
+    const rec = fc.record({ key, ts: fc.integer(), value: fc.double(), ok: fc.boolean() }, { noNullPrototype: true });
+    const numbersOnly = fc.record({ a: fc.double(), b: fc.integer() }, { noNullPrototype: true });
+    const batch = fc.oneof(
+      fc.array(rec, { minLength: 1, maxLength: 80 }),
+      fc.array(numbersOnly, { minLength: 1, maxLength: 20 }),
+      fc.tuple(rec, numbersOnly).map(([a, b]) => [a, b] as unknown[]), // shapes differ: declined
+    );
+    fc.assert(fc.property(batch, fc.nat(15), (recs, shift) => {
+      const ts = recs.map((_, i) => i * 3 - 1);
+      const direct = encodeRecordsFrame('job#1/e1/0-1', recs, ts);
+      const latin1 = recs.every((r) => typeof r === 'object' && r !== null && Object.keys(r).join() === Object.keys(recs[0] as object).join()
+        && Object.values(r).every((v) => typeof v !== 'string' || /^[\x00-\xff]*$/.test(v)));
+      expect(direct !== undefined).toBe(latin1);
+      if (!direct) return;
+      const got = decodeFrame(shifted(direct.frame, shift));
+      if (!('b' in got.message)) throw new Error('not a batch');
+      expect(decodeBatch(got.message.b)).toEqual({ values: recs, timestamps: ts });
+      expect(direct.bytes).toBe(encodedBytes(encodeBatch(recs, ts))); // what the task counts as bytes out either way
     }));
   });
 
@@ -141,7 +165,7 @@ describe('data frames', () => {
     const f = encodeFrame('c', { c: 1 });
     const bad = (mutate: (b: Buffer) => void): Buffer => { const b = Buffer.from(f); mutate(b); return b; };
     expectMalformed(() => decodeFrame(bad((b) => { b[0] = 0x58; })), /bad magic/);
-    expectMalformed(() => decodeFrame(bad((b) => { b[2] = 2; })), /version 2 is not supported/);
+    expectMalformed(() => decodeFrame(bad((b) => { b[2] = DATA_FRAME_VERSION + 1; })), new RegExp(`version ${DATA_FRAME_VERSION + 1} is not supported`));
     expectMalformed(() => decodeFrame(bad((b) => { b[2] = 0; })), /version 0 is not supported/);
     expectMalformed(() => decodeFrame(bad((b) => { b[3] = 9; })), /unknown frame kind 9/);
   });
@@ -182,7 +206,7 @@ describe('data frames', () => {
       const id = Buffer.from('c');
       const json = Buffer.from(JSON.stringify(header));
       const head = Buffer.alloc(6 + id.length + 4);
-      head.write('RL', 0, 'latin1'); head[2] = 1; head[3] = 1; head.writeUInt16LE(id.length, 4); id.copy(head, 6);
+      head.write('RL', 0, 'latin1'); head[2] = DATA_FRAME_VERSION; head[3] = 1; head.writeUInt16LE(id.length, 4); id.copy(head, 6);
       head.writeUInt32LE(json.length, 6 + id.length);
       const upTo = head.length + json.length;
       return Buffer.concat([head, json, Buffer.alloc(((upTo + 7) & ~7) - upTo), body]);

@@ -34,18 +34,22 @@
  *                     JSON header: { n, fields?, types?, primitive?,
  *                                    nl?  (nums present, its length), ll? (lens present, its length),
  *                                    sl?  (strs present, its length in UTF-16 units), sb? (its bytes),
- *                                    se?  'u8' | 'u16' (strs as UTF-8, or UTF-16LE when not well formed),
+ *                                    se?  'l1' | 'u8' | 'u16' (strs as Latin-1, a byte a character: a batch
+ *                                         encoded straight into its frame (encodeRecordsFrame); else
+ *                                         UTF-8, or UTF-16LE when not well formed),
  *                                    vb?  (values present: v8.serialize bytes of the array) }
  *                     Every typed array starts 8-aligned from the frame start, so a decoder whose frame
  *                     is 8-aligned in memory gets views on the received bytes (no copy); an unaligned
  *                     frame is copied array by array. Pad bytes are zero. `values` (the structured
  *                     fallback of encodeBatch) is v8.serialize of the array: exact like postMessage.
+ *                     The header may end in spaces (JSON whitespace): a frame encoded in place reserves
+ *                     room for the widest sl and sb before it knows them.
  *
  * Typed arrays are in the host's byte order; both ends must be little-endian (every platform Node
  * supports today but s390x): a big-endian host refuses to encode or decode batches.
  *
  * The version byte changes with any incompatible change of this layout; a decoder rejects a frame of
- * another version. Malformed frames (truncated, trailing bytes, wrong magic, bad header, lengths that
+ * another version (2: se 'l1' added). Malformed frames (truncated, trailing bytes, wrong magic, bad header, lengths that
  * do not add up) are rejected with an RlinkError naming what is wrong; decoding never throws anything
  * else and never reads outside the frame.
  */
@@ -53,7 +57,7 @@ import { endianness } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
 import { RlinkError } from '../errors';
 import type { StreamElement } from '../runtime/elements';
-import type { EncodedBatch } from '../runtime/network/batch-codec';
+import { NO_ROOM, columnarCodec, type Codec, type EncodedBatch } from '../runtime/network/batch-codec';
 
 /** A message of a cross-thread channel (the same union as port-channel.ts's). */
 export type { PortMessage } from '../runtime/network/port-channel';
@@ -62,7 +66,7 @@ import type { PortMessage } from '../runtime/network/port-channel';
 /** One decoded frame: a channel and one of its messages. */
 export interface DataFrame { channelId: string; message: PortMessage }
 
-export const DATA_FRAME_VERSION = 1;
+export const DATA_FRAME_VERSION = 2;
 export const FRAME_KIND = { batch: 1, element: 2, credit: 3 } as const;
 export type FrameKind = keyof typeof FRAME_KIND;
 
@@ -159,7 +163,7 @@ interface BatchHeader {
   ll?: number;
   sl?: number;
   sb?: number;
-  se?: 'u8' | 'u16';
+  se?: 'l1' | 'u8' | 'u16';
   vb?: number;
 }
 
@@ -221,6 +225,67 @@ export function encodeBatchFrame(channelId: string, b: EncodedBatch): Buffer {
   if (strs !== undefined && h.sb) buf.write(strs, strsAt, h.sb, h.se === 'u8' ? 'utf8' : 'utf16le');
   if (values) buf.set(values, valuesAt);
   return buf;
+}
+
+/** Bytes of strings per record the last batch of each shape took: the next frame's first guess. */
+const stringBytesPerRecord = new WeakMap<Codec, number>();
+/** A frame in a buffer of its own (the default of encodeRecordsFrame). */
+const FRESH_MEMORY = { take: (bytes: number): Buffer => Buffer.allocUnsafeSlow(bytes), give: (): void => {} };
+/** The widest count a header can announce (its digits are what a frame encoded in place reserves). */
+const WIDEST_COUNT = 0xffffffff;
+
+/**
+ * A batch of same-shaped flat records whose strings are all Latin-1, encoded straight into its frame
+ * (no EncodedBatch, no intermediate arrays or strings): the network's fast path. Undefined when the
+ * batch is not such a batch; the caller then takes encodeBatch and encodeBatchFrame. `bytes`: the
+ * columns' size, as encodedBytes counts it.
+ */
+export function encodeRecordsFrame(
+  channelId: string, values: unknown[], timestamps: number[],
+  /** Memory for the frame (8-aligned); `give` takes back a buffer not used. */
+  memory: { take(bytes: number): Buffer; give(buf: Buffer): void } = FRESH_MEMORY,
+): { frame: Buffer; bytes: number } | undefined {
+  checkEndianness();
+  const n = values.length;
+  if (n === 0 || timestamps.length !== n) return undefined;
+  const c = columnarCodec(values);
+  if (!c) return undefined;
+  const { codec } = c;
+  const h: BatchHeader = { n, fields: c.fields, types: c.types, nl: n * codec.numCount, ll: n * codec.strCount };
+  const strings = codec.strCount > 0;
+  const reserved = Buffer.byteLength(JSON.stringify(strings ? { ...h, sl: WIDEST_COUNT, sb: WIDEST_COUNT, se: 'l1' } : h), 'utf8');
+  const idBytes = channelIdBytes(channelId);
+  const jsonAt = HEADER_FIXED + idBytes + 4;
+  const tsAt = pad8(jsonAt + reserved);
+  const numsAt = tsAt + 8 * n;
+  const lensAt = numsAt + 8 * h.nl!;
+  const lensEnd = lensAt + 4 * h.ll!;
+  const strsAt = pad8(lensEnd);
+  // Room for the strings as the last batch of this shape took, and a quarter more; doubled when short.
+  let room = strings ? Math.ceil((stringBytesPerRecord.get(codec) ?? 16) * n * 1.25) + 64 : 0;
+  for (let attempt = 0; attempt < 8; attempt++, room *= 2) {
+    const buf = memory.take(strsAt + room);
+    if (buf.byteOffset % 8 !== 0) throw new RlinkError('RLINK_INTERNAL', 'frame memory must start 8-aligned');
+    const nums = new Float64Array(buf.buffer, buf.byteOffset + numsAt, h.nl!);
+    const lens = new Uint32Array(buf.buffer, buf.byteOffset + lensAt, h.ll!);
+    const end = codec.encodeLatin1(values, n, nums, lens, buf, strsAt, buf.length);
+    if (end < 0) memory.give(buf);
+    if (end === NO_ROOM) continue;
+    if (end < 0) return undefined; // a record of another shape, or a character above U+00FF
+    const ts = new Float64Array(buf.buffer, buf.byteOffset + tsAt, n);
+    for (let i = 0; i < n; i++) ts[i] = timestamps[i]!;
+    const sl = end - strsAt;
+    if (strings) { h.sl = sl; h.sb = sl; h.se = 'l1'; stringBytesPerRecord.set(codec, sl / n); }
+    let off = writeHeader(buf, FRAME_KIND.batch, idBytes, channelId);
+    buf.writeUInt32LE(reserved, off);
+    off += 4;
+    const written = buf.write(JSON.stringify(h), off, reserved, 'utf8');
+    buf.fill(0x20, off + written, jsonAt + reserved); // the reserved digits not taken: JSON whitespace
+    buf.fill(0, jsonAt + reserved, tsAt);
+    buf.fill(0, lensEnd, strsAt);
+    return { frame: buf.subarray(0, end), bytes: 8 * n + 8 * h.nl! + 4 * h.ll! + sl };
+  }
+  return undefined;
 }
 
 // ───────────────────────────── decoding ─────────────────────────────
@@ -345,8 +410,8 @@ function checkBatchHeader(o: unknown): BatchHeader & { numCols: number; strCols:
   if (sl !== undefined) h.sl = sl;
   if (sb !== undefined) h.sb = sb;
   if (vb !== undefined) h.vb = vb;
-  if ((sl === undefined) !== (sb === undefined) || (sl !== undefined && o.se !== 'u8' && o.se !== 'u16')) throw malformed('batch header: strs needs sl, sb and se');
-  if (sl !== undefined) h.se = o.se as 'u8' | 'u16';
+  if ((sl === undefined) !== (sb === undefined) || (sl !== undefined && o.se !== 'l1' && o.se !== 'u8' && o.se !== 'u16')) throw malformed('batch header: strs needs sl, sb and se');
+  if (sl !== undefined) h.se = o.se as 'l1' | 'u8' | 'u16';
   let numCols = 0, strCols = 0;
   if (vb !== undefined) {
     if (o.fields !== undefined || o.types !== undefined || o.primitive !== undefined || nl !== undefined || ll !== undefined || sl !== undefined) {
@@ -418,10 +483,9 @@ function decodeBatchBody(bytes: Uint8Array, bodyOffset: number): EncodedBatch {
   if (h.nl !== undefined) b.nums = f64(bytes, numsAt, h.nl);
   if (h.ll !== undefined) b.lens = u32(bytes, lensAt, h.ll);
   if (h.sl !== undefined) {
-    const strs = h.se === 'u8'
-      ? utf8(bytes, strsAt, valuesAt, 'batch strings')
-      : Buffer.from(bytes.buffer, bytes.byteOffset + strsAt, h.sb!).toString('utf16le');
-    if (strs.length !== h.sl || (h.se === 'u16' && h.sb !== h.sl * 2)) throw malformed('batch strings are not of the announced length');
+    const raw = Buffer.from(bytes.buffer, bytes.byteOffset + strsAt, h.sb!);
+    const strs = h.se === 'u8' ? utf8(bytes, strsAt, valuesAt, 'batch strings') : raw.toString(h.se === 'l1' ? 'latin1' : 'utf16le');
+    if (strs.length !== h.sl || h.sb !== (h.se === 'u16' ? h.sl * 2 : h.se === 'l1' ? h.sl : h.sb)) throw malformed('batch strings are not of the announced length');
     // The string lengths must add up, so a consumer never slices past the strings.
     let sum = 0;
     const lens = b.lens;

@@ -7,7 +7,7 @@
 import { describe, it, expect } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATA_FRAME_VERSION, decodeFrame, encodeFrame, type PortMessage } from './data-frames';
+import { DATA_FRAME_VERSION, decodeFrame, encodeFrame, encodeRecordsFrame, type PortMessage } from './data-frames';
 import { PROTOCOL_VERSION, parseJobManagerMessage, parseTaskManagerMessage, type JobManagerToTaskManager, type TaskManagerToJobManager } from './control-messages';
 import { encodeBatch, decodeBatch } from '../runtime/network/batch-codec';
 import { channelId, parseWireChannelId, wireChannelId } from './channel-ids';
@@ -43,13 +43,25 @@ function frameMessages(): Record<string, PortMessage> {
   };
 }
 
+/** Records whose strings are all Latin-1: the network encodes them straight into a frame (se 'l1'). */
+const latin1Records = [{ key: 'a', ts: 1_767_225_600_000, value: 1.5, ok: true }, { key: 'bé\u00ff', ts: 1_767_225_600_001, value: -2, ok: false }];
+const recordsFrame = (): Buffer => encodeRecordsFrame(wire, latin1Records, latin1Records.map((r) => r.ts))!.frame;
+
 describe('data frame fixtures (version %i)'.replace('%i', String(DATA_FRAME_VERSION)), () => {
   const messages = frameMessages();
-  const saved = fixtures(`data-frames.v${DATA_FRAME_VERSION}.json`, () =>
-    Object.fromEntries(Object.entries(messages).map(([k, m]) => [k, { channel: wire, hex: encodeFrame(wire, m).toString('hex') }])));
+  const saved = fixtures<Record<string, { channel: string; hex: string }>>(`data-frames.v${DATA_FRAME_VERSION}.json`, () => ({
+    ...Object.fromEntries(Object.entries(messages).map(([k, m]) => [k, { channel: wire, hex: encodeFrame(wire, m).toString('hex') }])),
+    'records-latin1': { channel: wire, hex: recordsFrame().toString('hex') },
+  }));
 
   it('has a fixture for every kind, and nothing else', () => {
-    expect(Object.keys(saved).sort()).toEqual(Object.keys(messages).sort());
+    expect(Object.keys(saved).sort()).toEqual([...Object.keys(messages), 'records-latin1'].sort());
+  });
+
+  it('records-latin1: a batch encoded in place gives the fixture\'s bytes and decodes to its records', () => {
+    expect(recordsFrame().toString('hex')).toBe(saved['records-latin1']!.hex);
+    const back = decodeFrame(Buffer.from(saved['records-latin1']!.hex, 'hex'));
+    expect(decodeBatch((back.message as { b: Parameters<typeof decodeBatch>[0] }).b)).toEqual({ values: latin1Records, timestamps: latin1Records.map((r) => r.ts) });
   });
 
   for (const [name, m] of Object.entries(messages)) {

@@ -168,7 +168,7 @@ export class DataPlane {
     if (this.stopped) throw new RlinkError('RLINK_INTERNAL', 'the data plane is stopped');
     if (this.outputs.has(channelId)) throw new RlinkError('RLINK_INTERNAL', `channel ${channelId} has a producer already`);
     const conn = this.connectionTo(peer);
-    const channel = new NetworkOutputChannel(channelId, channelId, (frame) => this.send(conn, frame), capacity);
+    const channel = new NetworkOutputChannel(channelId, channelId, (frame, written) => this.send(conn, frame, written), capacity);
     this.outputs.set(channelId, { channel, conn });
     conn.channelsOut.add(channelId);
     return channel;
@@ -263,10 +263,11 @@ export class DataPlane {
 
   // ───────────────────────────── producer side ─────────────────────────────
 
-  private send(conn: PeerConnection, frame: Buffer): void {
+  /** `written`: called once the socket has written the frame (its memory may then be reused). */
+  private send(conn: PeerConnection, frame: Buffer, written?: () => void): void {
     if (conn.dead) { this.parked.dropped++; return; }
-    if (!conn.open || !conn.ws) { conn.queue.push(frame); return; }
-    conn.ws.send(frame, { binary: true, compress: false });
+    if (!conn.open || !conn.ws) { conn.queue.push({ frame, written }); return; }
+    conn.ws.send(frame, { binary: true, compress: false }, written && ((err) => { if (!err) written(); }));
     const c = this.countersOf(conn);
     c.bytesOut += frame.length;
     c.framesOut++;
@@ -344,7 +345,7 @@ export class DataPlane {
       this.log.debug({ event: 'data.connected', peer: conn.key, address, peerTaskManager: conn.peerId }, `data connection to ${conn.key} open`);
       const q = conn.queue;
       conn.queue = [];
-      for (const f of q) this.send(conn, f);
+      for (const f of q) this.send(conn, f.frame, f.written);
     });
     this.wire(conn);
   }

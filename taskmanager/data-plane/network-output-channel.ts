@@ -1,7 +1,8 @@
 import type { OutputChannel } from '../../core/runtime/network/channel';
 import type { StreamElement } from '../../core/runtime/elements';
 import { encodeBatch, encodedBytes } from '../../core/runtime/network/batch-codec';
-import { encodeBatchFrame, encodeElementFrame } from '../../core/protocol/data-frames';
+import { encodeBatchFrame, encodeElementFrame, encodeRecordsFrame } from '../../core/protocol/data-frames';
+import { FramePool } from './frame-pool';
 
 /**
  * The producer end of a channel to a subtask on another task manager: elements become data frames
@@ -12,6 +13,8 @@ import { encodeBatchFrame, encodeElementFrame } from '../../core/protocol/data-f
 export class NetworkOutputChannel implements OutputChannel {
   private credits: number;
   private waiters: Array<() => void> = [];
+  /** Memory of record frames, reused once written (a window of credits' worth is in flight at most). */
+  private readonly frames: FramePool;
   /** Counts the bytes of the batches sent (the task's bytesOut). */
   onBytes: (n: number) => void = () => {};
 
@@ -19,15 +22,25 @@ export class NetworkOutputChannel implements OutputChannel {
     readonly id: string,
     /** The channel's id on the wire (attempt-scoped). */
     readonly wireId: string,
-    private readonly sendFrame: (frame: Buffer) => void,
+    /** Writes a frame; calls `written` once the socket has written it (never, if the connection is lost). */
+    private readonly sendFrame: (frame: Buffer, written?: () => void) => void,
     capacity = 32,
   ) {
     this.credits = capacity;
+    this.frames = new FramePool(Math.max(4, capacity));
   }
 
   send(element: StreamElement): void {
     this.credits--;
     if (element.kind === 'records') {
+      // Same-shaped flat records with Latin-1 strings are encoded straight into their frame; others take the general codec.
+      const direct = encodeRecordsFrame(this.wireId, element.values, element.timestamps, this.frames);
+      if (direct) {
+        this.onBytes(direct.bytes);
+        const frame = direct.frame;
+        this.sendFrame(frame, () => this.frames.give(frame));
+        return;
+      }
       const b = encodeBatch(element.values, element.timestamps);
       this.onBytes(encodedBytes(b));
       this.sendFrame(encodeBatchFrame(this.wireId, b));

@@ -14,8 +14,8 @@ export interface PeerConnection {
   peerId?: string;
   open: boolean;
   dead: boolean;
-  /** Frames sent before the connection opened. */
-  queue: Buffer[];
+  /** Frames sent before the connection opened (with what to call once each is written). */
+  queue: Array<{ frame: Buffer; written?: (() => void) | undefined }>;
   /** A pong (or any frame) arrived since the last ping. */
   alive: boolean;
   closedByUs: boolean;
