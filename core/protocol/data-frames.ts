@@ -1,8 +1,8 @@
 /**
  * Data frames: the data plane between task managers. One frame carries one message of one channel —
  * the same messages a cross-thread channel carries over its MessagePort (port-channel.ts) — as one
- * binary WebSocket message. The task manager's ShuffleService (taskmanager/shuffle-service.ts)
- * bridges a worker's port to frames and back; the bytes never reach the slot workers.
+ * binary WebSocket message. Each slot worker's data plane (taskmanager/data-plane/) writes and reads
+ * them on its own sockets.
  *
  *   producer TM ── batch   frame ──▶ consumer TM   {b: EncodedBatch}   records, columnar
  *   producer TM ── element frame ──▶ consumer TM   {e: StreamElement}  watermark/status/barrier/end
