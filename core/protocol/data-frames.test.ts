@@ -64,8 +64,13 @@ describe('data frames', () => {
     const key = fc.oneof({ weight: 4, arbitrary: latin1Key }, { weight: 1, arbitrary: anyUnitString });
     const rec = fc.record({ key, ts: fc.integer(), value: fc.double(), ok: fc.boolean() }, { noNullPrototype: true });
     const numbersOnly = fc.record({ a: fc.double(), b: fc.integer() }, { noNullPrototype: true });
+    // Long strings (written in bulk once a batch of their shape has shown them long): ASCII, Latin-1, wider.
+    const longOf = (...units: string[]) => fc.string({ unit: fc.constantFrom(...units), minLength: 25, maxLength: 90 });
+    const longText = fc.oneof({ weight: 12, arbitrary: longOf('a', 'b') }, { weight: 2, arbitrary: longOf('a', 'é') }, { weight: 1, arbitrary: longOf('a', '\u0100') });
+    const longRec = fc.record({ text: longText, n: fc.integer() }, { noNullPrototype: true });
     const batch = fc.oneof(
       fc.array(rec, { minLength: 1, maxLength: 80 }),
+      fc.array(longRec, { minLength: 1, maxLength: 30 }),
       fc.array(numbersOnly, { minLength: 1, maxLength: 20 }),
       fc.tuple(rec, numbersOnly).map(([a, b]) => [a, b] as unknown[]), // shapes differ: declined
     );

@@ -57,7 +57,7 @@ import { endianness } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
 import { RlinkError } from '../errors';
 import type { StreamElement } from '../runtime/elements';
-import { NO_ROOM, columnarCodec, type Codec, type EncodedBatch } from '../runtime/network/batch-codec';
+import { NO_ROOM, columnarCodec, encodeLatin1Columns, type Codec, type EncodedBatch } from '../runtime/network/batch-codec';
 
 /** A message of a cross-thread channel (the same union as port-channel.ts's). */
 export type { PortMessage } from '../runtime/network/port-channel';
@@ -268,7 +268,7 @@ export function encodeRecordsFrame(
     if (buf.byteOffset % 8 !== 0) throw new RlinkError('RLINK_INTERNAL', 'frame memory must start 8-aligned');
     const nums = new Float64Array(buf.buffer, buf.byteOffset + numsAt, h.nl!);
     const lens = new Uint32Array(buf.buffer, buf.byteOffset + lensAt, h.ll!);
-    const end = codec.encodeLatin1(values, n, nums, lens, buf, strsAt, buf.length);
+    const end = encodeLatin1Columns(codec, values, n, nums, lens, buf, strsAt, buf.length);
     if (end < 0) memory.give(buf);
     if (end === NO_ROOM) continue;
     if (end < 0) return undefined; // a record of another shape, or a character above U+00FF

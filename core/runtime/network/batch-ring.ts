@@ -1,4 +1,4 @@
-import { NO_ROOM, NO_SHAPE, NOT_LATIN1, type Codec } from './batch-codec';
+import { NO_ROOM, NO_SHAPE, NOT_LATIN1, encodeLatin1Columns, type Codec } from './batch-codec';
 
 /**
  * A single-producer single-consumer ring of columnar record batches in a SharedArrayBuffer, between
@@ -103,7 +103,7 @@ export class RingWriter extends RingEnd {
     const nums = new Float64Array(this.sab, at.nums, n * codec.numCount);
     const lens = new Uint32Array(this.sab, at.lens, n * codec.strCount);
     const base = HEADER + off;
-    const end = codec.encodeLatin1(values, n, nums, lens, this.bytes, at.strs, base + limit);
+    const end = encodeLatin1Columns(codec, values, n, nums, lens, this.bytes, at.strs, base + limit);
     if (end === NO_SHAPE || end === NO_ROOM) return end;
     let size: number, sl: number, enc: number;
     if (end !== NOT_LATIN1) { size = align8(end - base); sl = end - at.strs; enc = LATIN1; }

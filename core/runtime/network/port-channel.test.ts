@@ -16,10 +16,17 @@ const flat = fc.record({
   ok: fc.boolean(),
 }, { noNullPrototype: true });
 const other = fc.record({ id: fc.integer(), name: fc.string({ maxLength: 4 }) }, { noNullPrototype: true });
+/** Long strings (written in bulk, not a character at a time): ASCII, Latin-1 or wider. */
+const long = fc.record({
+  text: fc.string({ unit: fc.oneof(fc.constantFrom('a', 'b', 'é', 'ÿ'), fc.constant('\u0100'), fc.constant('\ud800')), minLength: 25, maxLength: 90 }),
+  n: fc.integer(),
+}, { noNullPrototype: true });
+const asciiLong = fc.record({ text: fc.string({ unit: fc.constantFrom('x', 'y', 'z'), minLength: 25, maxLength: 90 }), n: fc.integer() }, { noNullPrototype: true });
 
 const batchOf = fc.oneof(
   { weight: 4, arbitrary: fc.array(flat, { minLength: 1, maxLength: 80 }) },
   { weight: 2, arbitrary: fc.array(other, { minLength: 1, maxLength: 40 }) },
+  { weight: 2, arbitrary: fc.array(fc.oneof({ weight: 5, arbitrary: asciiLong }, { weight: 1, arbitrary: long }), { minLength: 1, maxLength: 30 }) },
   // A batch whose later record breaks the first one's shape: the ring refuses it, postMessage carries it.
   { weight: 1, arbitrary: fc.tuple(flat, other).map(([a, b]) => [a, b] as unknown[]) },
 );
