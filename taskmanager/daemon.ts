@@ -39,9 +39,10 @@ export interface TaskManagerDaemon {
 }
 
 /**
- * A task manager process: slots on worker threads (TaskExecutor), a data server for channels from
- * and to other task managers (ShuffleService), a bundle cache, and the control connection to the job
- * manager. Losing the job manager cancels what runs here (the job manager redeploys after a restart).
+ * A task manager process: slots on worker threads (TaskExecutor), each with its own data plane, the
+ * slot directory that tells other task managers where each slot listens (SlotDirectory), a bundle
+ * cache, and the control connection to the job manager. Slot workers start with the first task they
+ * get (a worker is a V8 isolate: tens of MB and a few hundred ms of CPU). Losing the job manager cancels what runs here (the job manager redeploys after a restart).
  */
 export async function startTaskManager(opts: TaskManagerDaemonOptions): Promise<TaskManagerDaemon> {
   const id = opts.id ?? `tm-${hostname()}-${randomUUID().slice(0, 6)}`;
