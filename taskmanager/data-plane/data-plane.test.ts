@@ -82,6 +82,32 @@ describe('DataPlane', () => {
     expect([a.lost, b.lost]).toEqual([[], []]);
   });
 
+  it('carries Latin-1 batches encoded in place, their frame memory reused once written, exactly', async () => {
+    const a = await plane('tm-a');
+    const b = await plane('tm-b');
+    const id = 'job1#1/e1/0-0';
+    const c = consumer(id);
+    b.p.input(id, c.input);
+    const producer = a.p.output(id, b.address, 4);
+    const sent: StreamElement[] = [];
+    // 300 batches of 1–400 records, short and long strings: frames of several pool capacities, each
+    // buffer written over many times while a window of 4 is in flight.
+    for (let i = 0; i < 300; i++) {
+      const long = i % 3 === 0;
+      const values = Array.from({ length: 1 + ((i * 37) % 400) }, (_, j) => ({ key: `clé-${i}-${j}`, text: long ? `${'x'.repeat(40)}é${i}` : `${j}`, n: i * 1000 + j }));
+      const e = records(values, values.map((v) => v.n));
+      await producer.whenWritable();
+      producer.send(e);
+      sent.push(e);
+    }
+    await producer.whenWritable();
+    producer.send({ kind: 'end' });
+    sent.push({ kind: 'end' });
+    await waitFor(() => c.got.length === sent.length, 'all elements');
+    expect(c.got).toEqual(sent);
+    expect(a.p.stats().bytesOut).toBe(b.p.stats().bytesIn);
+  });
+
   it('returns the credits a consumer gives in one event-loop turn as one frame, on the connection that brought the data', async () => {
     const a = await plane('tm-a');
     const b = await plane('tm-b');
