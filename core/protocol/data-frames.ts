@@ -57,7 +57,7 @@ import { endianness } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
 import { RlinkError } from '../errors';
 import type { StreamElement } from '../runtime/elements';
-import { NO_ROOM, columnarCodec, encodeLatin1Columns, type Codec, type EncodedBatch } from '../runtime/network/batch-codec';
+import { NO_ROOM, columnarCodec, encodeLatin1Columns, lastStringCharsPerRecord, type EncodedBatch } from '../runtime/network/batch-codec';
 
 /** A message of a cross-thread channel (the same union as port-channel.ts's). */
 export type { PortMessage } from '../runtime/network/port-channel';
@@ -227,8 +227,6 @@ export function encodeBatchFrame(channelId: string, b: EncodedBatch): Buffer {
   return buf;
 }
 
-/** Bytes of strings per record the last batch of each shape took: the next frame's first guess. */
-const stringBytesPerRecord = new WeakMap<Codec, number>();
 /** A frame in a buffer of its own (the default of encodeRecordsFrame). */
 const FRESH_MEMORY = { take: (bytes: number): Buffer => Buffer.allocUnsafeSlow(bytes), give: (): void => {} };
 /** The widest count a header can announce (its digits are what a frame encoded in place reserves). */
@@ -262,7 +260,7 @@ export function encodeRecordsFrame(
   const lensEnd = lensAt + 4 * h.ll!;
   const strsAt = pad8(lensEnd);
   // Room for the strings as the last batch of this shape took, and a quarter more; doubled when short.
-  let room = strings ? Math.ceil((stringBytesPerRecord.get(codec) ?? 16) * n * 1.25) + 64 : 0;
+  let room = strings ? Math.ceil((lastStringCharsPerRecord(codec) ?? 16) * n * 1.25) + 64 : 0;
   for (let attempt = 0; attempt < 8; attempt++, room *= 2) {
     const buf = memory.take(strsAt + room);
     if (buf.byteOffset % 8 !== 0) throw new RlinkError('RLINK_INTERNAL', 'frame memory must start 8-aligned');
@@ -275,7 +273,7 @@ export function encodeRecordsFrame(
     const ts = new Float64Array(buf.buffer, buf.byteOffset + tsAt, n);
     for (let i = 0; i < n; i++) ts[i] = timestamps[i]!;
     const sl = end - strsAt;
-    if (strings) { h.sl = sl; h.sb = sl; h.se = 'l1'; stringBytesPerRecord.set(codec, sl / n); }
+    if (strings) { h.sl = sl; h.sb = sl; h.se = 'l1'; }
     let off = writeHeader(buf, FRAME_KIND.batch, idBytes, channelId);
     buf.writeUInt32LE(reserved, off);
     off += 4;

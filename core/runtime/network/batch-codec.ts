@@ -135,6 +135,9 @@ function encoderSource(fields: string[], types: string, strings: 'rope' | 'latin
 
 /** Characters of strings per record, by shape, in the last batch encodeLatin1Columns wrote. */
 const stringCharsPerRecord = new WeakMap<Codec, number>();
+
+/** Characters of strings per record the last batch of this shape had (undefined before the first). */
+export function lastStringCharsPerRecord(codec: Codec): number | undefined { return stringCharsPerRecord.get(codec); }
 /**
  * Up to this many characters of strings per record, strings are written a character at a time; above,
  * appended into one string and copied in bulk. The character loop makes no garbage and wins on keys
