@@ -45,28 +45,31 @@ function consumer(id: string): { input: InputChannel; got: StreamElement[] } {
 
 const records = (values: unknown[], timestamps: number[]): StreamElement => ({ kind: 'records', values, timestamps });
 
+/** Two planes and channel `id` from tm-a to a consumer on tm-b (credit window `capacity`). */
+async function connected(id: string, capacity?: number) {
+  const a = await plane('tm-a');
+  const b = await plane('tm-b');
+  const c = consumer(id);
+  b.p.input(id, c.input);
+  return { a, b, c, producer: a.p.output(id, b.address, capacity) };
+}
+
+/** Sends `e` when the producer has credit, and records it as sent. */
+async function sendPaced(producer: { whenWritable(): Promise<void>; send(e: StreamElement): void }, sent: StreamElement[], e: StreamElement): Promise<void> {
+  await producer.whenWritable();
+  producer.send(e);
+  sent.push(e);
+}
+
 describe('DataPlane', () => {
   it('carries records and watermarks between two workers in order and exactly, with credits flowing back', async () => {
-    const a = await plane('tm-a');
-    const b = await plane('tm-b');
-    const id = 'job1#1/e1/0-0';
-    const c = consumer(id);
-    b.p.input(id, c.input);
-    const producer = a.p.output(id, b.address, 4);
+    const { a, b, c, producer } = await connected('job1#1/e1/0-0', 4);
     const sent: StreamElement[] = [];
     for (let i = 0; i < 200; i++) {
       const values = Array.from({ length: 1 + (i % 7) }, (_, j) => ({ key: `k${(i * 7 + j) % 13}`, n: i * 100 + j, ok: j % 2 === 0, s: 'é🙂' }));
-      for (const e of [records(values, values.map((v) => v.n)), { kind: 'watermark', timestamp: i * 100 } as StreamElement]) {
-        await producer.whenWritable();
-        producer.send(e);
-        sent.push(e);
-      }
+      for (const e of [records(values, values.map((v) => v.n)), { kind: 'watermark', timestamp: i * 100 } as StreamElement]) await sendPaced(producer, sent, e);
     }
-    for (const e of [{ kind: 'status', idle: true }, { kind: 'barrier', checkpointId: 7, timestamp: 123, savepoint: false, target: '/tmp/chk-7' }, { kind: 'watermark', timestamp: Infinity }, { kind: 'end' }] as StreamElement[]) {
-      await producer.whenWritable();
-      producer.send(e);
-      sent.push(e);
-    }
+    for (const e of [{ kind: 'status', idle: true }, { kind: 'barrier', checkpointId: 7, timestamp: 123, savepoint: false, target: '/tmp/chk-7' }, { kind: 'watermark', timestamp: Infinity }, { kind: 'end' }] as StreamElement[]) await sendPaced(producer, sent, e);
     await waitFor(() => c.got.length === sent.length, 'all elements');
     expect(c.got).toEqual(sent);
     // 404 elements through a window of 4: credits came back; the window is whole again.
@@ -83,26 +86,16 @@ describe('DataPlane', () => {
   });
 
   it('carries Latin-1 batches encoded in place, their frame memory reused once written, exactly', async () => {
-    const a = await plane('tm-a');
-    const b = await plane('tm-b');
-    const id = 'job1#1/e1/0-0';
-    const c = consumer(id);
-    b.p.input(id, c.input);
-    const producer = a.p.output(id, b.address, 4);
+    const { a, b, c, producer } = await connected('job1#1/e1/0-0', 4);
     const sent: StreamElement[] = [];
     // 300 batches of 1–400 records, short and long strings: frames of several pool capacities, each
     // buffer written over many times while a window of 4 is in flight.
     for (let i = 0; i < 300; i++) {
       const long = i % 3 === 0;
       const values = Array.from({ length: 1 + ((i * 37) % 400) }, (_, j) => ({ key: `clé-${i}-${j}`, text: long ? `${'x'.repeat(40)}é${i}` : `${j}`, n: i * 1000 + j }));
-      const e = records(values, values.map((v) => v.n));
-      await producer.whenWritable();
-      producer.send(e);
-      sent.push(e);
+      await sendPaced(producer, sent, records(values, values.map((v) => v.n)));
     }
-    await producer.whenWritable();
-    producer.send({ kind: 'end' });
-    sent.push({ kind: 'end' });
+    await sendPaced(producer, sent, { kind: 'end' });
     await waitFor(() => c.got.length === sent.length, 'all elements');
     expect(c.got).toEqual(sent);
     expect(a.p.stats().bytesOut).toBe(b.p.stats().bytesIn);
@@ -159,12 +152,8 @@ describe('DataPlane', () => {
   });
 
   it('release keeps what was sent, forgets the channels, and drops late frames of the attempt silently', async () => {
-    const a = await plane('tm-a');
-    const b = await plane('tm-b');
     const id = 'job#1/e/0-0';
-    const c = consumer(id);
-    b.p.input(id, c.input);
-    const producer = a.p.output(id, b.address);
+    const { a, b, c, producer } = await connected(id);
     producer.send(records([1], [1]));
     producer.send({ kind: 'end' });
     a.p.release({ jobId: 'job', attempt: 1 }); // the producer task ended at once
