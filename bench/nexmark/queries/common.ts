@@ -18,6 +18,16 @@ export function parallelismOf(props: Props): number {
   return props.getNumber('parallelism', 1);
 }
 
+/**
+ * For queries whose custom window aggregates merge exactly and keep plain data (q5, q7): two-phase
+ * aggregation, as Flink plans a GROUP BY window (local aggregate in every upstream subtask, global one
+ * behind the exchange), unless the job is given `pipeline.aggregation-phases` itself. `auto` keeps
+ * custom aggregates in one phase because rlink cannot check their merge.
+ */
+export function preferTwoPhases(props: Props): void {
+  if (!props.has('pipeline.aggregation-phases')) props.set('pipeline.aggregation-phases', 'two');
+}
+
 /** All Nexmark events, watermarked inside the source per split (its subtask's index sequence). */
 export function nexmarkEvents(env: StreamExecutionEnvironment, props: Props): DataStream<NexmarkEvent> {
   const generate = nexmarkGenerator({ eventsPerSecond: props.getNumber('eventsPerSecond', 100_000) });

@@ -13,10 +13,12 @@
  * other columns too; the timestamp stays with the record) → keyBy(auction) → sliding window count →
  * keyBy(windowEnd) → a 2 s tumbling window, which holds exactly the counts of one sliding window (a
  * window result carries the timestamp windowEnd − 1, and the sliding windows end on the 2 s grid) →
- * the maximum and the auctions that reach it.
+ * the maximum and the auctions that reach it. Both stages in two phases (preferTwoPhases): the count's
+ * local side gives up at run time (a partial for every third bid, above the skip ratio), the maximum's
+ * keeps one partial per window and upstream subtask, so that stage's input no longer crosses threads.
  */
 import { defineApp, SlidingEventTimeWindows, TumblingEventTimeWindows, count, type AggregateFunction } from 'rlink';
-import { nexmarkBids, parallelismOf, resultSink } from './common';
+import { nexmarkBids, parallelismOf, preferTwoPhases, resultSink } from './common';
 
 export const WINDOW_MS = 10_000;
 export const SLIDE_MS = 2_000;
@@ -41,6 +43,7 @@ const hottest: AggregateFunction<AuctionCount, Hottest, Hottest> = {
 
 export default defineApp({
   name: 'nexmark-q5',
+  prepareProperties: preferTwoPhases,
   build(env, props) {
     const p = parallelismOf(props);
     nexmarkBids(env, props)
