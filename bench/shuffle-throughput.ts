@@ -12,14 +12,17 @@
  *             both ends without the optional bufferutil), once with zero keys as the data plane sends.
  *   local:    two worker threads of one process (two slots of a task manager): the runtime's cross-slot
  *             channel (PortOutputChannel → bindPortInput: encode, transfer, decode into records);
- *   rawPort:  its baseline: the same encoded batches over a bare MessageChannel (transferred, counted).
+ *   rawPort:  its baseline: the same encoded batches over a bare MessageChannel (transferred, counted);
+ *   portCodec: not a floor, a breakdown: a bare MessageChannel with the record codec at both ends
+ *             (encodeBatch of each batch's records, transferred, decodeBatch into records): 'local'
+ *             minus this is what the runtime's channel itself costs or saves.
  *
  * Rates are measured by the consumer, from its first record (frame) to its last; cpuNsPerRecord is the
  * CPU time of both processes (all threads, worker start-up included) per record. Best of REPEAT. The
  * consumers check the record count and the sum of `value`.
  *
  *   npm run bench -- shuffle-throughput          (BENCH_RECORDS=1000000 BENCH_REPEAT=1 for a quick look)
- *   BENCH_MODES=raw,zero,records,local,rawPort   a subset (prints the raw runs)
+ *   BENCH_MODES=raw,zero,records,local,rawPort,portCodec   a subset (prints the raw runs)
  *   BENCH_CREDITS=32 · BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" · BENCH_LOG_LEVEL=info
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -96,8 +99,8 @@ async function shuffleRun(producer: Peer, consumer: Peer, k: number, sum: number
   return { ms: done.ms as number, wallMs };
 }
 
-async function localRun(consumer: Peer, k: number, sum: number, raw: boolean): Promise<{ ms: number; wallMs: number }> {
-  const run = `bench#${k}/${raw ? 'raw-port' : 'local'}`;
+async function localRun(consumer: Peer, k: number, sum: number, raw: boolean | 'codec'): Promise<{ ms: number; wallMs: number }> {
+  const run = `bench#${k}/${raw === 'codec' ? 'port-codec' : raw ? 'raw-port' : 'local'}`;
   const t0 = performance.now();
   consumer.child.send({ type: 'local', run, records: N, raw });
   const done = await next(consumer, (m) => m.type === 'done' && m.run === run);
@@ -133,8 +136,9 @@ async function main(): Promise<void> {
   const shuffle: Run[] = [];
   const local: Run[] = [];
   const rawPort: Run[] = [];
+  const portCodec: Run[] = [];
   try {
-    const modes = new Set((process.env.BENCH_MODES ?? 'raw,zero,records,local,rawPort').split(','));
+    const modes = new Set((process.env.BENCH_MODES ?? 'raw,zero,records,local,rawPort,portCodec').split(','));
     for (let k = 0; k < REPEAT; k++) {
       const both = [producer, consumer];
       if (modes.has('raw')) raw.push(await measured(both, () => rawRun(producer, consumer, k, 'random')));
@@ -142,9 +146,10 @@ async function main(): Promise<void> {
       if (modes.has('records')) shuffle.push(await measured(both, () => shuffleRun(producer, consumer, k, sum)));
       if (modes.has('local')) local.push(await measured(both, () => localRun(consumer, k, sum, false)));
       if (modes.has('rawPort')) rawPort.push(await measured(both, () => localRun(consumer, k, sum, true)));
+      if (modes.has('portCodec')) portCodec.push(await measured(both, () => localRun(consumer, k, sum, 'codec')));
     }
-    if (modes.size < 5) { process.stdout.write(`${JSON.stringify({ raw, rawZero, shuffle, local, rawPort })}\n`); return; }
-    const r = best(raw), z = best(rawZero), s = best(shuffle), l = best(local), rp = best(rawPort);
+    if (modes.size < 6) { process.stdout.write(`${JSON.stringify({ raw, rawZero, shuffle, local, rawPort, portCodec })}\n`); return; }
+    const r = best(raw), z = best(rawZero), s = best(shuffle), l = best(local), rp = best(rawPort), pc = best(portCodec);
     const bytes = 35 * N; // about what the frames of N records occupy (35 bytes a record)
     const rate = (ms: number) => Math.round((N / ms) * 1000);
     const cpuNs = (runs: Run[]) => Math.round(Math.min(...runs.map((x) => x.cpuMs)) * 1e6 / N);
@@ -155,13 +160,15 @@ async function main(): Promise<void> {
       shuffle: { ms: Math.round(s.ms), recordsPerSec: rate(s.ms), mbPerSec: Math.round(bytes / s.ms / 1000), cpuNsPerRecord: cpuNs(shuffle), wallMs: Math.round(s.wallMs) },
       localPortChannel: { ms: Math.round(l.ms), recordsPerSec: rate(l.ms), cpuNsPerRecord: cpuNs(local) },
       rawMessageChannel: { ms: Math.round(rp.ms), recordsPerSec: rate(rp.ms), cpuNsPerRecord: cpuNs(rawPort) },
+      messageChannelWithCodec: { ms: Math.round(pc.ms), recordsPerSec: rate(pc.ms), cpuNsPerRecord: cpuNs(portCodec) },
       ratioShuffleToRawWs: Number((r.ms / s.ms).toFixed(3)),
       ratioShuffleToRawWsZeroMask: Number((z.ms / s.ms).toFixed(3)),
       ratioLocalToRawMessageChannel: Number((rp.ms / l.ms).toFixed(3)),
+      ratioLocalToMessageChannelWithCodec: Number((pc.ms / l.ms).toFixed(3)),
       floors: { shuffleToRawWsZeroMask: 0.5, localToRawMessageChannel: 0.8 },
       runs: {
         rawMs: raw.map((x) => Math.round(x.ms)), rawZeroMaskMs: rawZero.map((x) => Math.round(x.ms)),
-        shuffleMs: shuffle.map((x) => Math.round(x.ms)), localMs: local.map((x) => Math.round(x.ms)), rawPortMs: rawPort.map((x) => Math.round(x.ms)),
+        shuffleMs: shuffle.map((x) => Math.round(x.ms)), localMs: local.map((x) => Math.round(x.ms)), rawPortMs: rawPort.map((x) => Math.round(x.ms)), portCodecMs: portCodec.map((x) => Math.round(x.ms)),
       },
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

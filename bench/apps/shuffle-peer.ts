@@ -11,7 +11,9 @@
  * encodeBatch into frames, the credit window; the consumer's DataPlane: decodeBatch into an
  * InputChannel); 'local' — two workers of one process, the runtime's cross-slot channel
  * (PortOutputChannel → bindPortInput over a MessageChannel); 'rawPort' — the same two workers moving
- * the same encoded batches over a bare MessageChannel (transferred, counted, not decoded).
+ * the same encoded batches over a bare MessageChannel (transferred, counted, not decoded); 'portCodec' —
+ * a bare MessageChannel with the record codec at both ends (encodeBatch per batch sent, decodeBatch
+ * into records), which says how much of 'local' is the codec and how much the channel.
  *
  * The parent drives it over the IPC channel: → commands; ← {ready}, {in-ready}, {done}, {cpu}.
  * Worker threads run this same file (workerData.role).
@@ -22,7 +24,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { DataPlane } from '../../taskmanager/data-plane/data-plane';
 import { InputChannel, type OutputChannel } from '../../core/runtime/network/channel';
 import { PortOutputChannel, bindPortInput } from '../../core/runtime/network/port-channel';
-import { encodeBatch, transferables, type EncodedBatch } from '../../core/runtime/network/batch-codec';
+import { decodeBatch, encodeBatch, transferables, type EncodedBatch } from '../../core/runtime/network/batch-codec';
 import { encodeFrame } from '../../core/protocol/data-frames';
 import { createLogger } from '../../core/logging';
 import { BATCH, POOL, batch, type Rec } from './shuffle-data';
@@ -30,7 +32,7 @@ import { BATCH, POOL, batch, type Rec } from './shuffle-data';
 type Command =
   | { type: 'shuffle-in'; run: string }
   | { type: 'shuffle-out'; run: string; peer: string; records: number }
-  | { type: 'local'; run: string; records: number; raw: boolean }
+  | { type: 'local'; run: string; records: number; raw: boolean | 'codec' }
   | { type: 'raw-in'; run: string; frames: number }
   | { type: 'raw-out'; run: string; records: number; peer: string; mask: 'random' | 'zero' }
   | { type: 'cpu' };
@@ -101,16 +103,22 @@ async function netConsumer(channelId: string): Promise<void> {
   parentPort!.postMessage({ address });
 }
 
-/** 'rawPort': the same encoded batches over a bare MessageChannel (fresh buffers per batch, transferred). */
-async function rawPortProducer(port: MessagePort, records: number): Promise<void> {
-  const pool = Array.from({ length: POOL }, (_, b) => { const r = batch(b); return encodeBatch(r, r.map((x) => x.ts)); });
+/**
+ * 'rawPort': the same encoded batches over a bare MessageChannel (fresh buffers per batch, transferred).
+ * With `codec` ('portCodec'): each batch encoded from its records when sent, as a channel must, and
+ * decoded into records by the consumer: the record codec's cost without the runtime's channel.
+ */
+async function rawPortProducer(port: MessagePort, records: number, codec = false): Promise<void> {
+  const pool = Array.from({ length: POOL }, (_, b) => { const r = batch(b); return { values: r, timestamps: r.map((x) => x.ts), encoded: encodeBatch(r, r.map((x) => x.ts)) }; });
   let credits = CREDITS;
   let wake: (() => void) | undefined;
   port.on('message', (m: { c?: number }) => { if (m.c) { credits += m.c; const w = wake; wake = undefined; w?.(); } });
   for (let k = 0; k * BATCH < records; k++) {
-    const e = pool[k % POOL]!;
+    const p = pool[k % POOL]!;
     const n = Math.min(BATCH, records - k * BATCH);
-    const b: EncodedBatch = n === BATCH ? { ...e, ts: e.ts.slice(), nums: e.nums!.slice(), lens: e.lens!.slice() } : (() => { const r = batch(k % POOL).slice(0, n); return encodeBatch(r, r.map((x) => x.ts)); })();
+    const e = p.encoded;
+    const b: EncodedBatch = codec ? encodeBatch(n === BATCH ? p.values : p.values.slice(0, n), n === BATCH ? p.timestamps : p.timestamps.slice(0, n))
+      : n === BATCH ? { ...e, ts: e.ts.slice(), nums: e.nums!.slice(), lens: e.lens!.slice() } : (() => { const r = batch(k % POOL).slice(0, n); return encodeBatch(r, r.map((x) => x.ts)); })();
     while (credits <= 0) await new Promise<void>((r) => { wake = r; });
     credits--;
     port.postMessage({ b }, transferables(b));
@@ -120,15 +128,20 @@ async function rawPortProducer(port: MessagePort, records: number): Promise<void
   parentPort!.postMessage({ sent: true });
 }
 
-function rawPortConsumer(port: MessagePort): void {
+function rawPortConsumer(port: MessagePort, codec = false): void {
   let records = 0, sum = 0, t0 = 0, owed = 0;
   port.on('message', (m: { b?: EncodedBatch; e?: { kind: string } }) => {
     if (owed++ === 0) queueMicrotask(() => { port.postMessage({ c: owed }); owed = 0; });
     if (m.b) {
       if (t0 === 0) t0 = performance.now();
       records += m.b.n;
-      const nums = m.b.nums!; // fields key, ts, value: nums holds [ts, value] per record
-      for (let i = 1; i < nums.length; i += 2) sum += nums[i]!;
+      if (codec) {
+        const vs = decodeBatch(m.b).values as Rec[];
+        for (let i = 0; i < vs.length; i++) sum += vs[i]!.value;
+      } else {
+        const nums = m.b.nums!; // fields key, ts, value: nums holds [ts, value] per record
+        for (let i = 1; i < nums.length; i += 2) sum += nums[i]!;
+      }
     } else if (m.e?.kind === 'end') {
       parentPort!.postMessage({ done: { records, sum, ms: performance.now() - t0 } });
       port.close();
@@ -181,8 +194,9 @@ async function main(role: 'producer' | 'consumer'): Promise<void> {
         case 'local': {
           // Two slots of one task manager: the runtime's cross-slot channel, or a bare MessageChannel.
           const { port1, port2 } = new MessageChannel();
-          const p = worker({ role: c.raw ? 'raw-port-producer' : 'port-producer', channelId: c.run, port: port1, records: c.records }, [port1]);
-          const w = worker({ role: c.raw ? 'raw-port-consumer' : 'port-consumer', channelId: c.run, port: port2 }, [port2]);
+          const kind = c.raw === 'codec' ? 'codec-port' : c.raw ? 'raw-port' : 'port';
+          const p = worker({ role: `${kind}-producer`, channelId: c.run, port: port1, records: c.records }, [port1]);
+          const w = worker({ role: `${kind}-consumer`, channelId: c.run, port: port2 }, [port2]);
           p.once('message', () => void p.terminate());
           w.once('message', (m: { done: Record<string, unknown> }) => { void w.terminate(); send({ type: 'done', run: c.run, ...m.done }); });
           break;
@@ -238,5 +252,7 @@ if (isMainThread) {
     case 'port-consumer': { const input = new InputChannel(d.channelId, 0); bindPortInput(d.port, input); consume(input, (m) => parentPort!.postMessage({ done: m })); break; }
     case 'raw-port-producer': await rawPortProducer(d.port, d.records!); break;
     case 'raw-port-consumer': rawPortConsumer(d.port); break;
+    case 'codec-port-producer': await rawPortProducer(d.port, d.records!, true); break;
+    case 'codec-port-consumer': rawPortConsumer(d.port, true); break;
   }
 }
