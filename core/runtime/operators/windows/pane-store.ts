@@ -15,7 +15,8 @@ interface Pane { start: number; end: number; accs: Map<Key, any>; fired: boolean
  * lateness fires that key's window again with the updated result. A tumbling window is a sliding one
  * whose slide is its size.
  *
- *   checkpoint entry (kind 'panes'): [start, end, fired, key, accumulator]
+ *   checkpoint entry (kind 'panes'): [start, end, fired, key, accumulator]; entries of kind 'slices'
+ *   (slice-store.ts, the same windows sliced) are merged into the panes of their windows.
  */
 export class PaneStore implements WindowStore {
   private readonly panes = new Map<number, Pane>();
@@ -134,14 +135,35 @@ export class PaneStore implements WindowStore {
   }
 
   restore(kind: StoreEntryKind, entry: unknown): void {
+    if (kind === 'slices') { this.restoreSlice(entry as [number, Key, unknown]); return; }
     if (kind !== 'panes') return;
     const [start, end, fired, key, acc] = entry as [number, number, boolean, Key, unknown];
+    this.restoredPane(start, end, fired).accs.set(key, acc);
+  }
+
+  private restoredPane(start: number, end: number, fired: boolean): Pane {
     let p = this.panes.get(start);
     if (!p) {
       p = { start, end, accs: new Map(), fired };
       this.panes.set(start, p);
       (fired ? this.toClean : this.toFire).push(start);
     }
-    p.accs.set(key, acc);
+    return p;
+  }
+
+  /**
+   * A slice of slice-store.ts (a checkpoint of the same windows with a built-in aggregate): its
+   * accumulator belongs to every window that contains it, each a copy merged into that window's pane.
+   */
+  private restoreSlice([s, key, acc]: [number, Key, unknown]): void {
+    const agg = this.host.aggregate;
+    const watermark = this.host.watermark();
+    for (let start = s - this.size + this.slide; start <= s; start += this.slide) {
+      const end = start + this.size;
+      if (end - 1 + this.host.lateness <= watermark) continue; // past its lateness: gone
+      const p = this.restoredPane(start, end, end - 1 <= watermark);
+      const cur = p.accs.get(key);
+      p.accs.set(key, agg.merge(cur === undefined ? agg.createAccumulator() : cur, acc));
+    }
   }
 }

@@ -7,8 +7,9 @@ import { RateLimitedLog } from '../../../util/rate-limited-log';
 import { MAX_WATERMARK, MIN_WATERMARK } from '../../elements';
 import { restoredWatermark } from '../../restored-watermark';
 import { PARTIAL_END, PARTIAL_KEY, PARTIAL_START, isPartial, partialAccumulator } from './partial';
-import type { StoreEntryKind, WindowHost, WindowStore } from './window-store';
+import { STORE_ENTRY_KINDS, type StoreEntryKind, type WindowHost, type WindowStore } from './window-store';
 import { PaneStore } from './pane-store';
+import { SliceStore } from './slice-store';
 import { SessionStore } from './session-store';
 import { GlobalStore } from './global-store';
 
@@ -34,7 +35,7 @@ function storeFor(host: WindowHost, cfg: WindowOperatorConfig): WindowStore {
   const a = cfg.assigner;
   switch (a.kind) {
     case 'tumbling': return new PaneStore(host, a.size, a.size, a.offset);
-    case 'sliding': return new PaneStore(host, a.size, a.slide, a.offset);
+    case 'sliding': return SliceStore.applies(host, a.size, a.slide) ? new SliceStore(host, a.size, a.slide, a.offset) : new PaneStore(host, a.size, a.slide, a.offset);
     case 'session': return new SessionStore(host, a.gap);
     case 'global': return new GlobalStore(host, cfg.trigger ?? NEVER);
   }
@@ -135,7 +136,7 @@ export class WindowOperator extends AbstractOperator implements WindowHost {
       for (const [kg, entry] of Object.entries((snap.keyedState ?? {}) as Record<string, Partial<Record<StoreEntryKind, unknown[]>>>)) {
         const g = Number(kg);
         if (g < lo || g >= hi) continue;
-        for (const kind of ['panes', 'sessions', 'global'] as const) for (const e of entry[kind] ?? []) this.store.restore(kind, e);
+        for (const kind of STORE_ENTRY_KINDS) for (const e of entry[kind] ?? []) this.store.restore(kind, e);
       }
     }
     this.restored = undefined;

@@ -31,12 +31,14 @@ export interface WindowHost {
 }
 
 /** A store's snapshot entries: one array per kind of state, grouped by key (key groups) by the operator. */
-export type StoreEntryKind = 'panes' | 'sessions' | 'global';
+export type StoreEntryKind = 'panes' | 'slices' | 'sessions' | 'global';
+/** Every kind, in the order a restore hands them over. */
+export const STORE_ENTRY_KINDS: readonly StoreEntryKind[] = ['panes', 'slices', 'sessions', 'global'];
 
 /**
  * One kind of windows' state and firing rules (Flink's WindowAssigner + Trigger + window state of
  * that kind, in one class, as Arroyo's window operators are one per kind): tumbling and sliding
- * windows (pane-store.ts), sessions (session-store.ts), global windows with a trigger — count
+ * windows (pane-store.ts), sliding windows of built-in aggregates (slice-store.ts), sessions (session-store.ts), global windows with a trigger — count
  * windows among them (global-store.ts). A new kind of windows is a new store.
  */
 export interface WindowStore {
