@@ -32,6 +32,11 @@ describe('sliced sliding windows (built-in aggregates, size a multiple of the sl
       await assertMatchesReference(scenarioArb(slicedArb, { parallelism: 2, aggs: BUILTIN_AGGS, phases }));
     }, PROPERTY_TIMEOUT_MS);
   }
+  it('two phases, source parallelism 2 (slice partials from two local subtasks), disorder within the bound', async () => {
+    await assertMatchesReference(scenarioArb(slicedArb, {
+      parallelism: 2, sourceParallelism: 2, source: 'collection', aggs: BUILTIN_AGGS, phases: 'two', disorder: { kind: 'withinBound' },
+    }));
+  }, PROPERTY_TIMEOUT_MS);
 });
 
 describe('long input (1000–2500 records, many batches): rlink run = reference', () => {

@@ -1,7 +1,14 @@
-import { windowStart } from '../../../windows/assigners';
+import { windowStart, type WindowAssigner } from '../../../windows/assigners';
+import type { CompiledAggregate } from '../../../aggregates/composite';
 import { NumberMinHeap } from '../../../util/min-heap';
 import type { Key } from '../../keys';
 import type { StoreEntryKind, WindowHost, WindowStore } from './window-store';
+
+/** Whether windows of `assigner` aggregated by `aggregate` are sliced (see SliceStore). */
+export function slicedWindows(assigner: WindowAssigner, aggregate: CompiledAggregate): boolean {
+  return assigner.kind === 'sliding' && assigner.time === 'event' && aggregate.builtin === true
+    && assigner.slide < assigner.size && assigner.size % assigner.slide === 0;
+}
 
 /**
  * Event-time sliding windows of built-in aggregates, sliced (Flink SQL's slice-shared windows, as in
@@ -21,7 +28,8 @@ import type { StoreEntryKind, WindowHost, WindowStore } from './window-store';
  * slides, and event time. Everything else stays in pane-store.ts, with the same rules as there: an
  * element is dropped for a window when `end − 1 + allowedLateness ≤ watermark`, late when dropped for
  * all its windows, and re-fires the windows it lands in that fired but are within the allowed lateness.
- * Partial aggregates of two-phase aggregation arrive per window and are kept per window.
+ * Partial aggregates of two-phase aggregation arrive per window and are kept per window (a local side
+ * that sliced too made q5 faster at parallelism 2 but slower at 1: see bench/RESULTS.md).
  *
  *   checkpoint entries: kind 'slices' [sliceStart, key, accumulator]; kind 'panes' (a window's
  *   partials, and what pane-store.ts wrote for the same windows) [start, end, fired, key, accumulator]
@@ -39,11 +47,6 @@ export class SliceStore implements WindowStore {
 
   constructor(private readonly host: WindowHost, private readonly size: number, private readonly slide: number, private readonly offset: number) {
     if (size % slide !== 0) throw new RangeError(`sliced windows need a size (${size}) that is a multiple of the slide (${slide})`);
-  }
-
-  /** Whether sliding windows of this aggregate can be sliced (see the class comment). */
-  static applies(host: WindowHost, size: number, slide: number): boolean {
-    return host.eventTime && host.aggregate.builtin === true && slide < size && size % slide === 0;
   }
 
   add(values: unknown[], timestamps: number[]): void {
@@ -76,11 +79,13 @@ export class SliceStore implements WindowStore {
 
   mergePartial(key: Key, start: number, end: number, acc: any): boolean {
     const h = this.host;
-    if (end - 1 <= h.watermark() - h.lateness) { h.latePartial(start, end); return true; }
+    const watermark = h.watermark();
+    const lateBound = watermark - h.lateness;
+    if (end - 1 <= lateBound) { h.latePartial(start, end); return true; }
     const accs = this.window(start);
     const cur = accs.get(key);
     accs.set(key, cur === undefined ? acc : h.aggregate.merge(cur, acc));
-    if (end - 1 <= h.watermark()) h.emit(key, start, end, this.merged(key, start), end - 1);
+    if (end - 1 <= watermark) h.emit(key, start, end, this.merged(key, start), end - 1);
     return true;
   }
 

@@ -9,7 +9,7 @@ import { restoredWatermark } from '../../restored-watermark';
 import { PARTIAL_END, PARTIAL_KEY, PARTIAL_START, isPartial, partialAccumulator } from './partial';
 import { STORE_ENTRY_KINDS, type StoreEntryKind, type WindowHost, type WindowStore } from './window-store';
 import { PaneStore } from './pane-store';
-import { SliceStore } from './slice-store';
+import { SliceStore, slicedWindows } from './slice-store';
 import { SessionStore } from './session-store';
 import { GlobalStore } from './global-store';
 
@@ -35,7 +35,7 @@ function storeFor(host: WindowHost, cfg: WindowOperatorConfig): WindowStore {
   const a = cfg.assigner;
   switch (a.kind) {
     case 'tumbling': return new PaneStore(host, a.size, a.size, a.offset);
-    case 'sliding': return SliceStore.applies(host, a.size, a.slide) ? new SliceStore(host, a.size, a.slide, a.offset) : new PaneStore(host, a.size, a.slide, a.offset);
+    case 'sliding': return slicedWindows(a, cfg.aggregate) ? new SliceStore(host, a.size, a.slide, a.offset) : new PaneStore(host, a.size, a.slide, a.offset);
     case 'session': return new SessionStore(host, a.gap);
     case 'global': return new GlobalStore(host, cfg.trigger ?? NEVER);
   }
