@@ -44,7 +44,8 @@ interface LocalPane { end: number; accs: Map<Key, any> }
  *
  * Adaptive, as Trino's partial aggregation: when the first `skip.sample` records it aggregated made
  * more than `skip.ratio` partials per record (keys rarely repeat within a window on this subtask), the
- * pre-aggregation costs more than the shuffle it saves. It then sends what it holds and forwards every
+ * pre-aggregation costs more than the shuffle it saves. It gives up before the sample's end as soon as
+ * it has made more than `skip.ratio × skip.sample` partials. It then sends what it holds and forwards every
  * later record as it is, which the global operator takes as a single-phase one would (rule 2's path).
  */
 export class LocalWindowAggregateOperator extends AbstractOperator {
@@ -139,10 +140,13 @@ export class LocalWindowAggregateOperator extends AbstractOperator {
     if (!skip) { this.decided = true; return; }
     this.sampled += records;
     this.partials += added;
-    if (this.sampled < skip.sample) return;
+    // More partials than the sample may make give up before its end: a stream of new keys, or one
+    // shorter than the sample, stops paying for the local side as soon as that is clear.
+    const limit = skip.ratio * Math.max(this.sampled, skip.sample);
+    if (this.sampled < skip.sample && this.partials <= limit) return;
     this.decided = true;
     const perRecord = this.partials / this.sampled;
-    if (perRecord <= skip.ratio) return;
+    if (this.partials <= limit) return;
     this.forwarding = true;
     this.flushAll();
     this.ctx.logger.info({ event: 'window.local-aggregation-skipped', records: this.sampled, partials: this.partials },
