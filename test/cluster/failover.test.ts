@@ -65,6 +65,10 @@ describe('a cluster of real processes', () => {
     const victim = await busyTaskManager(c, jobId);
     process.kill(victim, 'SIGUSR2'); // the task manager stops its heartbeats but stays connected
     await expectRestartedAndExact(c, jobId, out);
+    // Declared lost, the victim reconnects and registers again (its heartbeats restart with the new
+    // connection), at a time of its own: gone for good, it leaves the next test a known count.
+    process.kill(victim, 'SIGKILL');
+    await c.waitForTaskManagers(2);
   }, 90_000);
 
   it('restores from the latest checkpoint after a SIGKILL, with exact output', async () => {
